@@ -1,0 +1,135 @@
+"""Joint sets used by stitchpose: MPII-16 and Human3.6M-32/17/16, with parents and left/right flip pairs.
+
+Every joint order here is the one of the published files (see the README's "Data formats"); other modules index
+joints through these tables instead of writing the numbers again.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """A joint set: names in file order, the parent of each joint (-1 for the root) and left/right pairs."""
+
+    name: str
+    joint_names: tuple[str, ...]
+    parents: tuple[int, ...]
+    flip_pairs: tuple[tuple[int, int], ...]
+
+    def __post_init__(self) -> None:
+        assert len(self.joint_names) == len(self.parents), self.name
+        assert all(-1 <= p < len(self.parents) for p in self.parents), self.name
+
+    @property
+    def num_joints(self) -> int:
+        return len(self.joint_names)
+
+    @property
+    def bones(self) -> tuple[tuple[int, int], ...]:
+        """(parent, child) index pairs, one per non-root joint."""
+        return tuple((p, j) for j, p in enumerate(self.parents) if p >= 0)
+
+    def flip_permutation(self) -> np.ndarray:
+        """Index array that swaps every left joint with its right twin: `mirrored = joints[..., perm, :]`."""
+        perm = np.arange(self.num_joints)
+        for a, b in self.flip_pairs:
+            perm[a], perm[b] = b, a
+        return perm
+
+    def index(self, joint_name: str) -> int:
+        return self.joint_names.index(joint_name)
+
+    def side_of(self, joint: int) -> str:
+        """'left', 'right' or 'centre', from the joint name (used for consistent drawing colours)."""
+        name = self.joint_names[joint]
+        if name.startswith(("l_", "left")):
+            return "left"
+        if name.startswith(("r_", "right")):
+            return "right"
+        return "centre"
+
+
+MPII = Skeleton(
+    name="mpii16",
+    joint_names=(
+        "r_ankle", "r_knee", "r_hip", "l_hip", "l_knee", "l_ankle", "pelvis", "thorax",
+        "upper_neck", "head_top", "r_wrist", "r_elbow", "r_shoulder", "l_shoulder", "l_elbow", "l_wrist",
+    ),
+    parents=(1, 2, 6, 6, 3, 4, -1, 6, 7, 8, 11, 12, 7, 7, 13, 14),
+    flip_pairs=((0, 5), (1, 4), (2, 3), (10, 15), (11, 14), (12, 13)),
+)
+
+# PCKh reporting groups: name -> MPII joint indices (left/right averaged); the mean excludes pelvis and thorax.
+MPII_PCKH_GROUPS: dict[str, tuple[int, ...]] = {
+    "Head": (9,),
+    "Shoulder": (12, 13),
+    "Elbow": (11, 14),
+    "Wrist": (10, 15),
+    "Hip": (2, 3),
+    "Knee": (1, 4),
+    "Ankle": (0, 5),
+}
+MPII_PCKH_MEAN_JOINTS: tuple[int, ...] = tuple(j for j in range(16) if j not in (6, 7))
+
+H36M32 = Skeleton(
+    name="h36m32",
+    joint_names=(
+        "hip", "r_hip", "r_knee", "r_foot", "r_toe", "r_toe_site",
+        "l_hip", "l_knee", "l_foot", "l_toe", "l_toe_site",
+        "spine_base", "spine", "thorax", "neck_nose", "head",
+        "l_shoulder_base", "l_shoulder", "l_elbow", "l_wrist", "l_thumb", "l_thumb_site", "l_hand", "l_hand_site",
+        "r_shoulder_base", "r_shoulder", "r_elbow", "r_wrist", "r_thumb", "r_thumb_site", "r_hand", "r_hand_site",
+    ),
+    # Shoulders hang from the thorax (13), as drawn by the 3D pose baseline.
+    parents=(-1, 0, 1, 2, 3, 4, 0, 6, 7, 8, 9, 0, 11, 12, 13, 14,
+             13, 16, 17, 18, 19, 20, 19, 22, 13, 24, 25, 26, 27, 28, 27, 30),
+    flip_pairs=tuple((l, r) for l, r in zip((6, 7, 8, 9, 10, 16, 17, 18, 19, 20, 21, 22, 23),
+                                            (1, 2, 3, 4, 5, 24, 25, 26, 27, 28, 29, 30, 31))),
+)
+
+# The 17 joints of the 32 that the published systems use, in file order.
+H36M17_FROM_32: tuple[int, ...] = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27)
+
+
+def _subset(full: Skeleton, keep: tuple[int, ...], name: str) -> Skeleton:
+    """The skeleton restricted to `keep` (indices into `full`); a dropped parent hands over to its own parent."""
+    position = {old: new for new, old in enumerate(keep)}
+
+    def kept_parent(joint: int) -> int:
+        parent = full.parents[joint]
+        while parent >= 0 and parent not in position:
+            parent = full.parents[parent]
+        return position.get(parent, -1)
+
+    pairs = tuple((position[a], position[b]) for a, b in full.flip_pairs if a in position and b in position)
+    return Skeleton(name, tuple(full.joint_names[j] for j in keep), tuple(kept_parent(j) for j in keep), pairs)
+
+
+H36M17 = _subset(H36M32, H36M17_FROM_32, "h36m17")
+# 2D input of the lifting network: the 17 without neck/nose.
+H36M16_2D_FROM_17: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16)
+H36M16_2D = _subset(H36M17, H36M16_2D_FROM_17, "h36m16_2d")
+# 3D output of the lifting network: the 17 without the hip (the root, always zero after root subtraction).
+H36M16_3D_FROM_17: tuple[int, ...] = tuple(range(1, 17))
+H36M16_3D = _subset(H36M17, H36M16_3D_FROM_17, "h36m16_3d")
+
+# MPII (hourglass) order -> the 16 H36M 2D joints: h36m16_2d = mpii[..., MPII_TO_H36M16_2D, :].
+# MPII thorax / upper_neck / head_top stand in for H36M spine / thorax / head (an approximation).
+MPII_TO_H36M16_2D: tuple[int, ...] = (6, 2, 1, 0, 3, 4, 5, 7, 8, 9, 13, 14, 15, 12, 11, 10)
+
+SKELETONS: dict[str, Skeleton] = {s.name: s for s in (MPII, H36M32, H36M17, H36M16_2D, H36M16_3D)}
+
+
+def h36m17_from_32(joints: np.ndarray) -> np.ndarray:
+    """(..., 32, D) -> (..., 17, D) in H36M-17 order."""
+    assert joints.shape[-2] == 32, f"expected 32 joints, got shape {joints.shape}"
+    return joints[..., list(H36M17_FROM_32), :]
+
+
+def mpii_to_h36m16_2d(joints: np.ndarray) -> np.ndarray:
+    """(..., 16, D) MPII order -> (..., 16, D) in the lifting network's 2D input order (works on tensors too)."""
+    assert joints.shape[-2] == 16, f"expected 16 MPII joints, got shape {tuple(joints.shape)}"
+    return joints[..., list(MPII_TO_H36M16_2D), :]
