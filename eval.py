@@ -1,0 +1,21 @@
+"""`python eval.py NAME [options]`: score predictions against ground truth."""
+from __future__ import annotations
+
+import sys
+
+from options import Script, dispatch
+from stacked_hourglass import pckh_eval
+
+SCRIPTS: dict[str, Script] = {
+    "mpii_PCKh": Script(
+        help="PCKh@0.5 table, PCKh@0.1, AUC and PCKh(t) plots of MPII-order 2D predictions",
+        run=pckh_eval.run_pckh, add_options=pckh_eval.add_options, check=pckh_eval.check_options),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    return dispatch("eval", SCRIPTS, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

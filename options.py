@@ -1,0 +1,134 @@
+"""Command-line options shared by `train.py`, `run.py`, `viz.py` and `eval.py`, and the dispatch by script name.
+
+Each entry point owns a dict {script name: Script}. A Script says what it does in one line, adds its own option
+group to the parser and runs with the parsed options; `dispatch` does the rest (help, unknown names, conflicts).
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from utils.errors import InputError
+
+AddOptions = Callable[[argparse.ArgumentParser], None]
+CheckOptions = Callable[[argparse.Namespace], "str | None"]
+
+
+@dataclass(frozen=True)
+class Script:
+    """One script name of an entry point."""
+
+    help: str
+    run: Callable[[argparse.Namespace], object]
+    add_options: AddOptions = lambda parser: None
+    # Returns a message when options conflict; the message is shown as a usage error.
+    check: CheckOptions = lambda opts: None
+    training: bool = False
+    extra_groups: tuple[AddOptions, ...] = field(default=())
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """Options every script has: where data comes from and goes to, the device, the seed."""
+    group = parser.add_argument_group("common")
+    group.add_argument("--data_dir", default=None,
+                       help="dataset root; without it the embedded synthetic dataset is generated once and used")
+    group.add_argument("--output_dir", default=None, help="folder for predictions, tables and pictures")
+    group.add_argument("--load", default=None, help="checkpoint file to start from (or resume)")
+    group.add_argument("--exp", default="default", help="experiment id, used in folder and file names")
+    group.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, ...")
+    group.add_argument("--batch_size", type=int, default=None, help="samples per step (per process)")
+    group.add_argument("--workers", type=int, default=0, help="data-loading worker processes")
+    group.add_argument("--seed", type=int, default=0, help="random seed")
+    group.add_argument("--amp", action="store_true",
+                       help="mixed precision: bf16 autocast on CPU, fp16 with a grad scaler on CUDA")
+
+
+def add_training_options(parser: argparse.ArgumentParser) -> None:
+    """Options every `train.py` script has."""
+    group = parser.add_argument_group("training")
+    group.add_argument("--lr", type=float, default=None, help="learning rate (each script has its own default)")
+    group.add_argument("--epochs", type=int, default=None, help="training epochs")
+    group.add_argument("--use_amsprop", action="store_true", help="optimise with AMSGrad (Adam with amsgrad=True)")
+    group.add_argument("--grad_clip", type=float, default=None, help="clip the global gradient norm to this value")
+    group.add_argument("--checkpoint_dir", default="model_checkpoints",
+                       help="runs are written to CHECKPOINT_DIR/<script>_<exp>/")
+    group.add_argument("--tb_dir", default=None,
+                       help="TensorBoard folder (default: the run folder's tb/)")
+    group.add_argument("--checkpoint_every", type=int, default=0,
+                       help="also save `last` every N steps inside an epoch (0: at epoch ends only)")
+    group.add_argument("--deterministic", action="store_true",
+                       help="deterministic kernels and data order, so a resumed run matches an uninterrupted one")
+    group.add_argument("--scale_lr", action="store_true",
+                       help="multiply the learning rate by the number of processes (linear scaling rule)")
+
+
+def _check_common(opts: argparse.Namespace) -> str | None:
+    for name in ("batch_size", "epochs"):
+        value = getattr(opts, name, None)
+        if value is not None and value <= 0:
+            return f"--{name} must be positive, got {value}"
+    if getattr(opts, "lr", None) is not None and opts.lr <= 0:
+        return f"--lr must be positive, got {opts.lr}"
+    if getattr(opts, "grad_clip", None) is not None and opts.grad_clip <= 0:
+        return f"--grad_clip must be positive, got {opts.grad_clip}"
+    if opts.workers < 0:
+        return f"--workers must be >= 0, got {opts.workers}"
+    return None
+
+
+def build_parser(command: str, name: str, script: Script) -> argparse.ArgumentParser:
+    """The full parser of `python COMMAND.py NAME`: common, training (train.py) and the script's own options."""
+    parser = argparse.ArgumentParser(prog=f"{command}.py {name}", description=script.help,
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    add_common_options(parser)
+    if script.training:
+        add_training_options(parser)
+    for add_group in script.extra_groups:
+        add_group(parser)
+    script.add_options(parser)
+    return parser
+
+
+def parse_script_options(command: str, name: str, script: Script, argv: Sequence[str]) -> argparse.Namespace:
+    parser = build_parser(command, name, script)
+    opts = parser.parse_args(list(argv))
+    opts.script = name
+    opts.command = command
+    message = _check_common(opts) or script.check(opts)
+    if message:
+        parser.error(message)
+    return opts
+
+
+def _listing(command: str, scripts: dict[str, Script]) -> str:
+    width = max((len(name) for name in scripts), default=0)
+    lines = [f"usage: python {command}.py NAME [options]   (python {command}.py NAME --help for NAME's options)",
+             "", "script names:"]
+    lines += [f"  {name.ljust(width)}  {script.help}" for name, script in scripts.items()]
+    return "\n".join(lines)
+
+
+def dispatch(command: str, scripts: dict[str, Script], argv: Sequence[str] | None = None) -> int:
+    """Run `python COMMAND.py NAME [options]`; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_listing(command, scripts))
+        return 0 if argv else 2
+    name, rest = argv[0], argv[1:]
+    if name not in scripts:
+        close = difflib.get_close_matches(name, scripts, n=1, cutoff=0.4)
+        hint = f" did you mean '{close[0]}'?" if close else ""
+        print(f"{command}.py: unknown script name '{name}'.{hint}\n", file=sys.stderr)
+        print(_listing(command, scripts), file=sys.stderr)
+        return 2
+    script = scripts[name]
+    opts = parse_script_options(command, name, script, rest)
+    try:
+        result = script.run(opts)
+    except (InputError, FileNotFoundError) as error:
+        print(f"{command}.py {name}: error: {error}", file=sys.stderr)
+        return 1
+    return result if isinstance(result, int) else 0

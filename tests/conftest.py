@@ -1,0 +1,18 @@
+"""Shared fixtures: the specimen files of real data formats (skipped with a reason when absent)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SPECIMENS = Path(os.environ.get("STITCHPOSE_SPECIMENS", REPO_ROOT.parent / "shared" / "specimens"))
+
+
+@pytest.fixture(scope="session")
+def specimens() -> Path:
+    """Folder of real-format specimen files (../shared/specimens)."""
+    if not SPECIMENS.is_dir():
+        pytest.skip(f"specimen folder {SPECIMENS} is absent (set STITCHPOSE_SPECIMENS to point at it)")
+    return SPECIMENS

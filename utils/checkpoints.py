@@ -1,0 +1,156 @@
+"""Self-describing checkpoints, written atomically and read without executing code.
+
+A checkpoint is a plain dict of tensors and Python literals, so `torch.load(weights_only=True)` can read it:
+  format, kind, model_config, model_state, optimizer_state, scheduler_state, epoch, step, best_metric,
+  options, rng, normalisation (tensors), extra.
+`kind` names the model family ("hourglass", "lifter", "stitched", "pose_gan") so a loader can refuse a foreign file.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import random
+import tempfile
+import zipfile
+from dataclasses import asdict, fields, is_dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import torch
+
+from utils.errors import InputError
+
+FORMAT = "stitchpose-checkpoint-v1"
+T = TypeVar("T")
+
+
+class CheckpointError(InputError):
+    """A checkpoint file that cannot be used: missing, truncated, foreign, or of the wrong kind."""
+
+
+def plain_options(options: Any) -> dict[str, Any]:
+    """argparse Namespace / dict -> dict of the literal values only (what weights_only loading accepts)."""
+    items = vars(options) if not isinstance(options, dict) else options
+    return {k: v for k, v in items.items() if isinstance(v, (str, int, float, bool, type(None), list, tuple))}
+
+
+def rng_state() -> dict[str, Any]:
+    """Python, numpy and torch RNG states as tensors and literals."""
+    numpy_state = np.random.get_state()
+    state = {
+        "python": _to_literal(random.getstate()),
+        "numpy_keys": torch.from_numpy(numpy_state[1].astype(np.int64)),
+        "numpy_meta": [numpy_state[0], int(numpy_state[2]), int(numpy_state[3]), float(numpy_state[4])],
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore what `rng_state` captured."""
+    random.setstate(_from_literal(state["python"]))
+    name, pos, has_gauss, cached = state["numpy_meta"]
+    np.random.set_state((name, state["numpy_keys"].numpy().astype(np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _to_literal(value):
+    return [_to_literal(v) for v in value] if isinstance(value, tuple) else value
+
+
+def _from_literal(value):
+    return tuple(_from_literal(v) for v in value) if isinstance(value, list) else value
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    assert is_dataclass(config), f"model config must be a dataclass, got {type(config).__name__}"
+    return asdict(config)
+
+
+def config_from_dict(config_class: type[T], values: dict[str, Any], path: str | Path = "") -> T:
+    """Rebuild a dataclass config; unknown fields in the file are an error naming them, missing ones use defaults."""
+    known = {f.name for f in fields(config_class)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise CheckpointError(f"{path}: model_config has fields {unknown} that {config_class.__name__} does not know; "
+                              f"the checkpoint was written by a different version or model")
+    return config_class(**values)
+
+
+def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
+    """Write `payload` (plus the format tag) to `path` atomically: a temp file in the same folder, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            torch.save({"format": FORMAT, **payload}, stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path, kind: str | None = None, map_location: str | torch.device = "cpu") -> dict:
+    """Read a checkpoint safely (no code execution); clear errors for missing, truncated, foreign or wrong-kind files."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, zipfile.BadZipFile, EOFError, RuntimeError, OSError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"{path}: cannot be read as a stitchpose checkpoint (truncated, corrupt, or it holds "
+                              f"Python objects other than tensors and literals): {first_line}") from error
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a stitchpose checkpoint (no 'format': '{FORMAT}' entry)")
+    if kind is not None and payload.get("kind") != kind:
+        raise CheckpointError(f"{path}: holds a '{payload.get('kind')}' model, expected a '{kind}' checkpoint")
+    for key in ("model_config", "model_state"):
+        if key not in payload:
+            raise CheckpointError(f"{path}: missing the field '{key}'")
+    return payload
+
+
+class CheckpointKeeper:
+    """Keeps `last.pt` and `best.pt` in a run folder; `best` follows a metric (higher or lower is better)."""
+
+    def __init__(self, run_dir: str | Path, higher_is_better: bool, enabled: bool = True):
+        self.run_dir = Path(run_dir)
+        self.higher_is_better = higher_is_better
+        self.enabled = enabled
+        self.best_metric: float | None = None
+
+    @property
+    def last_path(self) -> Path:
+        return self.run_dir / "last.pt"
+
+    @property
+    def best_path(self) -> Path:
+        return self.run_dir / "best.pt"
+
+    def is_better(self, metric: float) -> bool:
+        if self.best_metric is None:
+            return True
+        return metric > self.best_metric if self.higher_is_better else metric < self.best_metric
+
+    def save(self, payload: dict[str, Any], metric: float | None = None) -> bool:
+        """Save `last` (and `best` when `metric` improves). Returns whether this is a new best."""
+        improved = metric is not None and self.is_better(metric)
+        if improved:
+            self.best_metric = metric
+        if not self.enabled:
+            return improved
+        payload = {**payload, "best_metric": self.best_metric}
+        save_checkpoint(self.last_path, payload)
+        if improved:
+            save_checkpoint(self.best_path, payload)
+        return improved

@@ -1,0 +1,124 @@
+"""Distributed set-up: one process, torch DDP under `torchrun`, or Horovod under `horovodrun`.
+
+`init_distributed()` detects the launcher from the environment and returns a `DistContext` that the training loop
+uses for everything distributed: wrapping the model, the optimizer (Horovod), reducing metrics, broadcasting.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+
+@dataclass
+class DistContext:
+    """Where this process stands: `engine` is 'single', 'ddp' or 'horovod'."""
+
+    engine: str = "single"
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def is_distributed(self) -> bool:
+        return self.world_size > 1
+
+    def device(self, requested: str) -> torch.device:
+        """The device for this process: `cuda` becomes `cuda:<local_rank>` under a launcher."""
+        device = torch.device(requested)
+        if device.type == "cuda" and device.index is None and self.is_distributed:
+            device = torch.device("cuda", self.local_rank)
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        return device
+
+    def wrap_model(self, model: nn.Module, device: torch.device) -> nn.Module:
+        """DDP-wrap under torchrun; under Horovod, broadcast the initial weights from rank 0."""
+        if self.engine == "ddp":
+            ids = [device.index] if device.type == "cuda" else None
+            return nn.parallel.DistributedDataParallel(model, device_ids=ids)
+        if self.engine == "horovod":
+            import horovod.torch as hvd
+
+            hvd.broadcast_parameters(model.state_dict(), root_rank=0)
+        return model
+
+    def wrap_optimizer(self, optimizer: torch.optim.Optimizer, model: nn.Module) -> torch.optim.Optimizer:
+        """Horovod averages gradients inside its DistributedOptimizer; DDP does it in the model wrapper."""
+        if self.engine != "horovod":
+            return optimizer
+        import horovod.torch as hvd
+
+        hvd.broadcast_optimizer_state(optimizer, root_rank=0)
+        return hvd.DistributedOptimizer(optimizer, named_parameters=model.named_parameters())
+
+    def all_reduce_sum(self, tensor: torch.Tensor) -> torch.Tensor:
+        """Sum a tensor over all processes (identity in one process)."""
+        if not self.is_distributed:
+            return tensor
+        if self.engine == "horovod":
+            import horovod.torch as hvd
+
+            return hvd.allreduce(tensor, op=hvd.Sum)
+        reduced = tensor.clone()
+        dist.all_reduce(reduced, op=dist.ReduceOp.SUM)
+        return reduced
+
+    def broadcast_object(self, value: Any) -> Any:
+        """Rank 0's value on every process."""
+        if not self.is_distributed:
+            return value
+        if self.engine == "horovod":
+            import horovod.torch as hvd
+
+            return hvd.broadcast_object(value, root_rank=0)
+        holder = [value]
+        dist.broadcast_object_list(holder, src=0)
+        return holder[0]
+
+    def barrier(self) -> None:
+        if self.engine == "ddp":
+            dist.barrier()
+        elif self.engine == "horovod":
+            import horovod.torch as hvd
+
+            hvd.allreduce(torch.zeros(1), name="barrier")
+
+    def shutdown(self) -> None:
+        if self.engine == "ddp" and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def launched_by() -> str:
+    """'ddp' under torchrun, 'horovod' under horovodrun, 'single' otherwise."""
+    if "TORCHELASTIC_RUN_ID" in os.environ or ("RANK" in os.environ and "WORLD_SIZE" in os.environ):
+        return "ddp"
+    if any(key in os.environ for key in ("HOROVOD_RANK", "OMPI_COMM_WORLD_RANK", "PMI_RANK")):
+        return "horovod"
+    return "single"
+
+
+def init_distributed(device: str = "cpu") -> DistContext:
+    """Set up the process group for the detected launcher. Safe to call more than once."""
+    engine = launched_by()
+    if engine == "ddp":
+        if not dist.is_initialized():
+            backend = "nccl" if device.startswith("cuda") and torch.cuda.is_available() else "gloo"
+            dist.init_process_group(backend=backend)
+        return DistContext("ddp", dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)))
+    if engine == "horovod":
+        try:
+            import horovod.torch as hvd
+        except ImportError as error:
+            raise RuntimeError("launched by horovodrun but horovod.torch does not import; run `make horovod`") from error
+        hvd.init()
+        return DistContext("horovod", hvd.rank(), hvd.size(), hvd.local_rank())
+    return DistContext()

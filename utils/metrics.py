@@ -1,0 +1,137 @@
+"""Pose metrics: MPJPE, P-MPJPE, N-MPJPE, MPJVE (3D, mm) and PCKh with its curve and AUC (2D, px).
+
+All functions are vectorised over any leading dimensions and accept torch tensors or numpy arrays; the result has
+the input's type. Computation is in torch (float64 for numpy input); numpy goes through a thin adapter.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import torch
+
+from utils.skeletons import MPII_PCKH_GROUPS, MPII_PCKH_MEAN_JOINTS
+
+PCKH_CURVE_THRESHOLDS = np.linspace(0.0, 0.5, 51)
+
+
+def _accepts_numpy(fn):
+    """Run a torch metric on numpy inputs too: numpy in (as float64 tensors) -> numpy out."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        numpy_in = any(isinstance(a, np.ndarray) for a in args)
+        if numpy_in:
+            args = tuple(torch.from_numpy(np.asarray(a, dtype=np.float64)) if isinstance(a, np.ndarray) else a
+                         for a in args)
+        out = fn(*args, **kwargs)
+        return out.numpy() if numpy_in and isinstance(out, torch.Tensor) else out
+
+    return wrapper
+
+
+def _check_pair(pred: torch.Tensor, gt: torch.Tensor, dims: int = 3) -> None:
+    assert pred.shape == gt.shape, f"prediction shape {tuple(pred.shape)} != ground truth {tuple(gt.shape)}"
+    assert pred.shape[-1] == dims, f"expected (..., J, {dims}) joints, got {tuple(pred.shape)}"
+
+
+@_accepts_numpy
+def mpjpe(pred, gt):
+    """Mean per-joint position error (Protocol #1). pred, gt: (..., J, 3) -> (...) mean Euclidean distance."""
+    _check_pair(pred, gt)
+    return torch.linalg.vector_norm(pred - gt, dim=-1).mean(-1)
+
+
+@_accepts_numpy
+def n_mpjpe(pred, gt):
+    """MPJPE after scaling each prediction by the least-squares optimal factor. (..., J, 3) -> (...)."""
+    _check_pair(pred, gt)
+    scale = (pred * gt).sum((-2, -1), keepdim=True) / (pred * pred).sum((-2, -1), keepdim=True).clamp_min(1e-12)
+    return mpjpe(scale * pred, gt)
+
+
+@_accepts_numpy
+def procrustes_align(pred, gt):
+    """Similarity-align each pose of pred onto gt (rotation without reflection, scale, translation). (..., J, 3)."""
+    _check_pair(pred, gt)
+    mu_pred, mu_gt = pred.mean(-2, keepdim=True), gt.mean(-2, keepdim=True)
+    x, y = pred - mu_pred, gt - mu_gt
+    norm_x = torch.linalg.vector_norm(x, dim=(-2, -1), keepdim=True).clamp_min(1e-12)
+    norm_y = torch.linalg.vector_norm(y, dim=(-2, -1), keepdim=True).clamp_min(1e-12)
+    x, y = x / norm_x, y / norm_y
+    u, s, vh = torch.linalg.svd(x.transpose(-2, -1) @ y)  # (..., 3, 3)
+    # Fix reflections: flip the last singular direction where det(R) < 0.
+    sign = torch.sign(torch.linalg.det(u @ vh)).unsqueeze(-1)  # (..., 1)
+    flip = torch.cat([torch.ones_like(s[..., :2]), sign], dim=-1)
+    rotation = u @ torch.diag_embed(flip) @ vh  # maps centred pred onto centred gt: x @ R
+    scale = (s * flip).sum(-1)[..., None, None] * norm_y / norm_x
+    return scale * (pred - mu_pred) @ rotation + mu_gt
+
+
+@_accepts_numpy
+def p_mpjpe(pred, gt):
+    """MPJPE after per-frame similarity Procrustes alignment (Protocol #2). (..., J, 3) -> (...)."""
+    return mpjpe(procrustes_align(pred, gt), gt)
+
+
+@_accepts_numpy
+def mpjve(pred, gt):
+    """Mean per-joint velocity error: MPJPE of first differences over time. (..., T, J, 3) -> (..., T-1)."""
+    _check_pair(pred, gt)
+    assert pred.shape[-3] >= 2, f"need at least two frames along dim -3, got {tuple(pred.shape)}"
+    return mpjpe(torch.diff(pred, dim=-3), torch.diff(gt, dim=-3))
+
+
+def _pckh_inputs(pred, gt, visible, head_size):
+    _check_pair(pred, gt, dims=2)
+    assert visible.shape == pred.shape[:-1], f"visible {tuple(visible.shape)} != joints {tuple(pred.shape[:-1])}"
+    assert head_size.shape == pred.shape[:-2], f"head_size {tuple(head_size.shape)} != samples {tuple(pred.shape[:-2])}"
+    distance = torch.linalg.vector_norm(pred - gt, dim=-1) / head_size.unsqueeze(-1)  # (..., J)
+    counted = (visible > 0).reshape(-1, pred.shape[-2])  # (N, J)
+    return distance.reshape(-1, pred.shape[-2]), counted
+
+
+@_accepts_numpy
+def pckh_curve(pred, gt, visible, head_size, thresholds=PCKH_CURVE_THRESHOLDS):
+    """PCKh per threshold and joint, percent. pred, gt: (..., J, 2) px; visible: (..., J) annotated (1) or not (0);
+    head_size: (...) the normaliser, 0.6 x head-box diagonal, px. Returns (len(thresholds), J); NaN where a joint
+    is never annotated. A joint is correct when its distance is below threshold x head_size."""
+    distance, counted = _pckh_inputs(pred, gt, visible, head_size)
+    thresholds = torch.as_tensor(np.asarray(thresholds, dtype=np.float64), dtype=distance.dtype)
+    correct = (distance.unsqueeze(0) < thresholds[:, None, None]) & counted  # (T, N, J)
+    return 100.0 * correct.sum(1).to(distance.dtype) / counted.sum(0).to(distance.dtype)
+
+
+def pckh(pred, gt, visible, head_size, threshold: float = 0.5):
+    """PCKh@threshold per joint, percent: (J,). Shapes as in `pckh_curve`."""
+    return pckh_curve(pred, gt, visible, head_size, thresholds=[threshold])[0]
+
+
+def pckh_auc(curve, thresholds=PCKH_CURVE_THRESHOLDS):
+    """Area under PCKh(t) for t in [thresholds[0], thresholds[-1]], normalised to percent. curve: (T, ...) -> (...)."""
+    t = np.asarray(thresholds, dtype=np.float64)
+    values = curve.numpy() if isinstance(curve, torch.Tensor) else np.asarray(curve)
+    return np.trapezoid(values, t, axis=0) / (t[-1] - t[0])
+
+
+def mpii_pckh_table(pred, gt, visible, head_size) -> tuple[dict, np.ndarray]:
+    """The standard MPII table (Head, Shoulder, ..., Ankle, Mean over 14 joints at 0.5, Mean@0.1, AUC) and the
+    PCKh curve (51, J) over PCKH_CURVE_THRESHOLDS.
+
+    Groups average left and right; Mean weights each joint by its number of annotations (pelvis and thorax
+    excluded), as the standard evaluation script does. Values in percent, rounded to two decimals.
+    """
+    pred, gt, visible, head_size = (np.asarray(a, dtype=np.float64) for a in (pred, gt, visible, head_size))
+    curve = pckh_curve(pred, gt, visible, head_size)  # (51, 16)
+    counts = (visible > 0).reshape(-1, pred.shape[-2]).sum(0)[list(MPII_PCKH_MEAN_JOINTS)]
+
+    def mean_at(row: np.ndarray) -> float:
+        return float(np.nansum(row[list(MPII_PCKH_MEAN_JOINTS)] * counts) / max(counts.sum(), 1))
+
+    at_half = curve[np.argmin(np.abs(PCKH_CURVE_THRESHOLDS - 0.5))]
+    at_tenth = curve[np.argmin(np.abs(PCKH_CURVE_THRESHOLDS - 0.1))]
+    table = {group: round(float(np.nanmean(at_half[list(joints)])), 2) for group, joints in MPII_PCKH_GROUPS.items()}
+    table["Mean"] = round(mean_at(at_half), 2)
+    table["Mean@0.1"] = round(mean_at(at_tenth), 2)
+    table["AUC"] = round(float(pckh_auc(np.array([mean_at(row) for row in curve]))), 2)
+    return table, curve

@@ -1,0 +1,222 @@
+"""The training loop every `train.py` script shares.
+
+A script builds its model, optimizer, data and a `loss_fn(model, batch) -> (loss, logs)`, then calls `Trainer.fit`.
+The loop owns what must behave the same everywhere: mixed precision, gradient clipping, distributed wrapping,
+NaN/inf stops, TensorBoard, progress bars, `last`/`best` checkpoints and exact resume.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import torch
+from torch import nn
+
+from utils.checkpoints import CheckpointKeeper, load_checkpoint, plain_options, rng_state, set_rng_state
+from utils.distributed import DistContext, init_distributed
+from utils.precision import autocast, grad_scaler
+from utils.run_logging import RunLogger, progress
+from utils.sampling import EpochSampler
+from utils.seeding import seed_everything
+
+LossFn = Callable[[nn.Module, Any], "tuple[torch.Tensor, dict[str, torch.Tensor]]"]
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+def build_optimizer(parameters, name: str, lr: float, amsgrad: bool = False, weight_decay: float = 0.0):
+    """'rmsprop' | 'adam'; `amsgrad` (--use_amsprop) selects Adam with AMSGrad whatever `name` says."""
+    if amsgrad or name == "adam":
+        return torch.optim.Adam(parameters, lr=lr, amsgrad=amsgrad, weight_decay=weight_decay)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(parameters, lr=lr, weight_decay=weight_decay)
+    raise ValueError(f"unknown optimizer '{name}' (expected rmsprop or adam)")
+
+
+@dataclass
+class Run:
+    """One training run's folder, process context and loggers."""
+
+    name: str
+    run_dir: Path
+    dist: DistContext
+    device: torch.device
+    logger: RunLogger
+    options: dict[str, Any]
+    resume_from: dict[str, Any] | None = None
+
+    @property
+    def is_main(self) -> bool:
+        return self.dist.is_main
+
+
+def start_run(opts: argparse.Namespace, kind: str) -> Run:
+    """Set up distributed, seeding, the run folder DIR/<script>_<exp>/ and logging; read `--load` if given."""
+    dist = init_distributed(opts.device)
+    seed_everything(opts.seed + dist.rank, deterministic=getattr(opts, "deterministic", False))
+    if getattr(opts, "scale_lr", False) and opts.lr is not None:
+        opts.lr *= dist.world_size
+    name = f"{opts.script}_{opts.exp}"
+    run_dir = Path(opts.checkpoint_dir) / name
+    tb_dir = Path(opts.tb_dir) / name if opts.tb_dir else run_dir / "tb"
+    if dist.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    logger = RunLogger(tb_dir, run_dir / "log.txt", enabled=dist.is_main)
+    resume_from = load_checkpoint(opts.load, kind=kind) if opts.load else None
+    logger.info(f"[{name}] run folder {run_dir} ({dist.engine}, {dist.world_size} process(es))")
+    return Run(name, run_dir, dist, dist.device(opts.device), logger, plain_options(opts), resume_from)
+
+
+@dataclass
+class LoopSettings:
+    epochs: int
+    metric_name: str
+    higher_is_better: bool
+    amp: bool = False
+    grad_clip: float | None = None
+    checkpoint_every: int = 0
+    scheduler_per_step: bool = False
+    log_every: int = 10
+    # Extra, self-describing content of every checkpoint: kind, model_config, normalisation, ...
+    checkpoint_fields: dict[str, Any] = field(default_factory=dict)
+
+
+class Trainer:
+    """Runs epochs of `loss_fn` over `make_batches(sampler)`, validates, checkpoints and logs."""
+
+    def __init__(self, run: Run, model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: LossFn,
+                 sampler: EpochSampler, make_batches: Callable[[EpochSampler], Iterable],
+                 validate: Callable[[nn.Module], dict[str, float]], settings: LoopSettings,
+                 scheduler: Any = None, after_step: Callable[[nn.Module], None] | None = None):
+        self.run, self.settings, self.loss_fn = run, settings, loss_fn
+        self.model = model.to(run.device)
+        self.sampler, self.make_batches, self.validate = sampler, make_batches, validate
+        self.scheduler, self.after_step = scheduler, after_step
+        self.keeper = CheckpointKeeper(run.run_dir, settings.higher_is_better, enabled=run.is_main)
+        self.epoch, self.step_in_epoch, self.global_step = 0, 0, 0
+        self.scaler = grad_scaler(run.device, settings.amp)
+        if run.resume_from is not None:
+            self._resume(run.resume_from, optimizer)
+        self.wrapped = run.dist.wrap_model(self.model, run.device)
+        self.optimizer = run.dist.wrap_optimizer(optimizer, self.model)
+
+    # -- checkpoints -------------------------------------------------------------------------------------------
+    def _payload(self) -> dict[str, Any]:
+        return {
+            **self.settings.checkpoint_fields,
+            "model_state": self.model.state_dict(),
+            "optimizer_state": self.optimizer.state_dict(),
+            "scheduler_state": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "scaler_state": self.scaler.state_dict() if self.scaler.is_enabled() else None,
+            "epoch": self.epoch,
+            "step_in_epoch": self.step_in_epoch,
+            "global_step": self.global_step,
+            "options": self.run.options,
+            "rng": rng_state(),
+        }
+
+    def _resume(self, payload: dict[str, Any], optimizer: torch.optim.Optimizer) -> None:
+        self.model.load_state_dict(payload["model_state"])
+        if payload.get("optimizer_state") is not None:
+            optimizer.load_state_dict(payload["optimizer_state"])
+        if self.scheduler is not None and payload.get("scheduler_state") is not None:
+            self.scheduler.load_state_dict(payload["scheduler_state"])
+        if self.scaler.is_enabled() and payload.get("scaler_state"):
+            self.scaler.load_state_dict(payload["scaler_state"])
+        self.epoch = int(payload.get("epoch", 0))
+        self.step_in_epoch = int(payload.get("step_in_epoch", 0))
+        self.global_step = int(payload.get("global_step", 0))
+        self.keeper.best_metric = payload.get("best_metric")
+        if "rng" in payload and self.run.dist.world_size == 1:
+            set_rng_state(payload["rng"])
+        self.run.logger.info(f"resuming at epoch {self.epoch}, step {self.step_in_epoch} of the epoch "
+                             f"(best {self.settings.metric_name} so far: {self.keeper.best_metric})")
+
+    def save(self, metric: float | None = None) -> bool:
+        return self.keeper.save(self._payload(), metric)
+
+    # -- one step and one epoch --------------------------------------------------------------------------------
+    def _step(self, batch) -> dict[str, float]:
+        self.wrapped.train()
+        with autocast(self.run.device, self.settings.amp):
+            loss, logs = self.loss_fn(self.wrapped, batch)
+        self._check_finite(loss)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        if self.settings.grad_clip:
+            self.scaler.unscale_(self.optimizer)
+            if self.run.dist.engine == "horovod":
+                self.optimizer.synchronize()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.settings.grad_clip)
+            if self.run.dist.engine == "horovod":
+                with self.optimizer.skip_synchronize():
+                    self.scaler.step(self.optimizer)
+            else:
+                self.scaler.step(self.optimizer)
+        else:
+            self.scaler.step(self.optimizer)
+        self.scaler.update()
+        if self.after_step is not None:
+            self.after_step(self.model)
+        if self.scheduler is not None and self.settings.scheduler_per_step:
+            self.scheduler.step()
+        return {"loss": float(loss.detach()), **{k: float(v) for k, v in logs.items()}}
+
+    def _check_finite(self, loss: torch.Tensor) -> None:
+        bad = torch.tensor([0.0 if torch.isfinite(loss.detach()).all() else 1.0])
+        if self.run.dist.all_reduce_sum(bad).item() > 0:
+            raise TrainingDiverged(
+                f"[{self.run.name}] the loss became {float(loss.detach())} at epoch {self.epoch + 1}, step "
+                f"{self.step_in_epoch}; training stopped. The last good checkpoint is kept at {self.keeper.last_path}. "
+                f"Try a lower --lr, --grad_clip, or check the input data for NaN values.")
+
+    def _train_epoch(self) -> dict[str, float]:
+        self.sampler.set_epoch(self.epoch, self.step_in_epoch)
+        sums: dict[str, float] = {}
+        steps = self.sampler.steps_per_epoch()
+        bar = progress(self.make_batches(self.sampler), enabled=self.run.is_main, total=steps - self.step_in_epoch,
+                       desc=f"epoch {self.epoch + 1}/{self.settings.epochs}")
+        for batch in bar:
+            logs = self._step(batch)
+            self.step_in_epoch += 1
+            self.global_step += 1
+            for name, value in logs.items():
+                sums[name] = sums.get(name, 0.0) + value
+            if self.global_step % self.settings.log_every == 0:
+                self.run.logger.scalars(logs, self.global_step, prefix="train/")
+                self.run.logger.scalars({"lr": self.optimizer.param_groups[0]["lr"]}, self.global_step)
+                bar.set_postfix(loss=f"{logs['loss']:.4g}")
+            if self.settings.checkpoint_every and self.step_in_epoch % self.settings.checkpoint_every == 0:
+                self.save()
+        bar.close()
+        count = max(self.step_in_epoch, 1)
+        names = sorted(sums)
+        totals = self.run.dist.all_reduce_sum(torch.tensor([sums[n] for n in names], dtype=torch.float64))
+        return {name: float(total) / count / self.run.dist.world_size for name, total in zip(names, totals)}
+
+    def fit(self) -> dict[str, float]:
+        """Train until `settings.epochs`; returns the last validation metrics."""
+        metrics: dict[str, float] = {}
+        while self.epoch < self.settings.epochs:
+            train_logs = self._train_epoch()
+            self.model.eval()
+            metrics = self.validate(self.model) if self.run.is_main else {}
+            metrics = self.run.dist.broadcast_object(metrics)
+            self.epoch += 1
+            self.step_in_epoch = 0
+            if self.scheduler is not None and not self.settings.scheduler_per_step:
+                self.scheduler.step()
+            metric = metrics.get(self.settings.metric_name, math.nan)
+            improved = self.save(metric if math.isfinite(metric) else None)
+            self.run.logger.scalars(train_logs, self.epoch, prefix="epoch_train/")
+            self.run.logger.scalars(metrics, self.epoch, prefix="valid/")
+            shown = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items() if isinstance(v, (int, float)))
+            self.run.logger.info(f"[{self.run.name}] epoch {self.epoch}/{self.settings.epochs}: train loss "
+                                 f"{train_logs.get('loss', math.nan):.4g}; {shown}{' (best)' if improved else ''}")
+        self.run.logger.info(f"[{self.run.name}] done; checkpoints in {self.run.run_dir} (last.pt, best.pt)")
+        return metrics
