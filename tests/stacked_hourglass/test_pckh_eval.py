@@ -80,7 +80,7 @@ def test_bad_predictions_are_named(tmp_path, small_gt, capsys):
     }
     for name, (content, message) in cases.items():
         scipy.io.savemat(tmp_path / name, content)
-        with pytest.raises(InputError, match=message):
+        with pytest.raises(InputError, match=re.escape(message)):
             load_predictions(tmp_path / name, 10)
         assert eval_command.main(["mpii_PCKh", "--prediction_files", str(tmp_path / name), "--gt", str(gt_path),
                                   "--output_dir", str(tmp_path / "o")]) == 1
