@@ -1,0 +1,121 @@
+"""Readers for Human3.6M pose files, in the layouts users bring.
+
+- 3D pose baseline layout: `S{n}/MyPoses/3D_positions/<Action[ N]>.h5` with `3D_positions` (96, T) world mm,
+  optional detections `S{n}/StackedHourglass/<Action_N>.<camera>.h5` with `poses` (T, 16, 2), and `cameras.h5`.
+- VideoPose3D layout: `data_3d_h36m.npz` (positions_3d[subject][action] (T, 32, 3) world metres) and
+  `data_2d_h36m_*.npz` (positions_2d[subject][action] = 4 x (T, J, 2) px, plus metadata).
+Both give {(subject, action): (T, 32, 3) world mm}; the rest of the code does not care which layout was read.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from utils.errors import InputError
+
+TRAIN_SUBJECTS: tuple[int, ...] = (1, 5, 6, 7, 8)
+TEST_SUBJECTS: tuple[int, ...] = (9, 11)
+# Sequences known to be corrupt in the real data set: dropped by default.
+CORRUPT_SEQUENCES: frozenset[tuple[int, str]] = frozenset({(11, "Directions")})
+
+PoseSequences = dict[tuple[int, str], np.ndarray]
+
+
+def _subject_number(name: str, where: Path) -> int:
+    if not (name.startswith("S") and name[1:].isdigit()):
+        raise InputError(f"{where}: subject key '{name}' is not of the form S<number>")
+    return int(name[1:])
+
+
+def read_baseline_3d(data_dir: str | Path, subjects: tuple[int, ...], drop_corrupt: bool = True) -> PoseSequences:
+    """Read `S{n}/MyPoses/3D_positions/*.h5` -> {(subject, action): (T, 32, 3) world mm}."""
+    data_dir = Path(data_dir)
+    poses: PoseSequences = {}
+    for subject in subjects:
+        folder = data_dir / f"S{subject}" / "MyPoses" / "3D_positions"
+        if not folder.is_dir():
+            raise InputError(f"{folder}: folder not found (expected the 3D pose baseline layout "
+                             f"S{subject}/MyPoses/3D_positions/<Action>.h5 under --data_dir)")
+        for path in sorted(folder.glob("*.h5")):
+            action = path.stem
+            if drop_corrupt and (subject, action) in CORRUPT_SEQUENCES:
+                continue
+            with h5py.File(path, "r") as handle:
+                if "3D_positions" not in handle:
+                    raise InputError(f"{path}: missing the dataset '3D_positions' (expected (96, T) world mm)")
+                positions = np.asarray(handle["3D_positions"][()], dtype=np.float64)
+            if positions.ndim != 2 or positions.shape[0] != 96:
+                raise InputError(f"{path}: '3D_positions' has shape {positions.shape}, expected (96, T)")
+            poses[(subject, action)] = positions.T.reshape(-1, 32, 3)
+    return poses
+
+
+def read_videopose3d_3d(path: str | Path, subjects: tuple[int, ...], drop_corrupt: bool = True) -> PoseSequences:
+    """Read VideoPose3D `data_3d_h36m.npz` -> {(subject, action): (T, 32, 3) world mm}."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found (expected VideoPose3D data_3d_h36m.npz)")
+    with np.load(path, allow_pickle=True) as data:
+        if "positions_3d" not in data:
+            raise InputError(f"{path}: missing the key 'positions_3d'")
+        by_subject = data["positions_3d"].item()
+    poses: PoseSequences = {}
+    for subject_name, actions in by_subject.items():
+        subject = _subject_number(subject_name, path)
+        if subject not in subjects:
+            continue
+        for action, positions in actions.items():
+            if drop_corrupt and (subject, action) in CORRUPT_SEQUENCES:
+                continue
+            positions = np.asarray(positions, dtype=np.float64)
+            if positions.ndim != 3 or positions.shape[1:] != (32, 3):
+                raise InputError(f"{path}: positions_3d['{subject_name}']['{action}'] has shape {positions.shape}, "
+                                 f"expected (T, 32, 3)")
+            poses[(subject, action)] = positions * 1000.0  # metres -> mm
+    return poses
+
+
+def read_videopose3d_2d(path: str | Path, subjects: tuple[int, ...]) -> dict[tuple[int, str], list[np.ndarray]]:
+    """Read VideoPose3D `data_2d_h36m_*.npz` -> {(subject, action): [4 x (T, J, 2) px]} in camera order."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found (expected VideoPose3D data_2d_h36m_<source>.npz)")
+    with np.load(path, allow_pickle=True) as data:
+        if "positions_2d" not in data:
+            raise InputError(f"{path}: missing the key 'positions_2d'")
+        by_subject = data["positions_2d"].item()
+    keypoints = {}
+    for subject_name, actions in by_subject.items():
+        subject = _subject_number(subject_name, path)
+        if subject in subjects:
+            for action, per_camera in actions.items():
+                keypoints[(subject, action)] = [np.asarray(k, dtype=np.float64) for k in per_camera]
+    return keypoints
+
+
+def read_baseline_detections(data_dir: str | Path, subject: int, action: str, camera_id: str) -> np.ndarray | None:
+    """Stacked-hourglass detections `S{n}/StackedHourglass/<Action_N>.<camera>.h5` (T, 16, 2) px, or None."""
+    name = f"{action.replace(' ', '_')}.{camera_id}.h5"
+    path = Path(data_dir) / f"S{subject}" / "StackedHourglass" / name
+    if not path.is_file():
+        return None
+    with h5py.File(path, "r") as handle:
+        if "poses" not in handle:
+            raise InputError(f"{path}: missing the dataset 'poses' (expected (T, 16, 2) px)")
+        poses = np.asarray(handle["poses"][()], dtype=np.float64)
+    if poses.ndim != 3 or poses.shape[1:] != (16, 2):
+        raise InputError(f"{path}: 'poses' has shape {poses.shape}, expected (T, 16, 2)")
+    return poses
+
+
+def read_h36m_poses(data_dir: str | Path, subjects: tuple[int, ...], drop_corrupt: bool = True) -> PoseSequences:
+    """3D poses from whichever layout `data_dir` holds: the baseline's h5 files, else `data_3d_h36m.npz`."""
+    data_dir = Path(data_dir)
+    if any((data_dir / f"S{s}" / "MyPoses").is_dir() for s in subjects):
+        return read_baseline_3d(data_dir, subjects, drop_corrupt)
+    if (data_dir / "data_3d_h36m.npz").is_file():
+        return read_videopose3d_3d(data_dir / "data_3d_h36m.npz", subjects, drop_corrupt)
+    raise InputError(f"{data_dir}: no Human3.6M poses found (expected S<n>/MyPoses/3D_positions/*.h5 "
+                     f"or data_3d_h36m.npz)")
