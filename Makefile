@@ -16,8 +16,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -e ".[dev]"
 	touch $(STAMP)
 
+SPECIMENS ?= ../shared/specimens
+
 demo: setup
-	$(PY) -m synthetic.demo
+	$(PY) eval.py mpii_PCKh --prediction_files $(SPECIMENS)/mpii/detections_our_format.mat \
+		--model_names published --gt $(SPECIMENS)/mpii/detections_our_format.mat --output_dir outputs/demo/pckh
 
 test: setup
 	$(PY) -m pytest -q
