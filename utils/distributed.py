@@ -68,9 +68,11 @@ class DistContext:
             import horovod.torch as hvd
 
             return hvd.allreduce(tensor, op=hvd.Sum)
-        reduced = tensor.clone()
+        # NCCL reduces CUDA tensors only: the small CPU tensors of the loop (flags, metric sums) go through the GPU.
+        on_gpu = dist.get_backend() == "nccl"
+        reduced = tensor.to(torch.device("cuda", torch.cuda.current_device())) if on_gpu else tensor.clone()
         dist.all_reduce(reduced, op=dist.ReduceOp.SUM)
-        return reduced
+        return reduced.to(tensor.device) if on_gpu else reduced
 
     def broadcast_object(self, value: Any) -> Any:
         """Rank 0's value on every process."""
@@ -90,7 +92,7 @@ class DistContext:
         elif self.engine == "horovod":
             import horovod.torch as hvd
 
-            hvd.allreduce(torch.zeros(1), name="barrier")
+            hvd.barrier()
 
     def shutdown(self) -> None:
         if self.engine == "ddp" and dist.is_initialized():

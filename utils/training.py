@@ -17,16 +17,19 @@ from torch import nn
 
 from utils.checkpoints import CheckpointKeeper, load_checkpoint, plain_options, rng_state, set_rng_state
 from utils.distributed import DistContext, init_distributed
+from utils.errors import InputError
 from utils.precision import autocast, grad_scaler
 from utils.run_logging import RunLogger, progress
 from utils.sampling import EpochSampler
-from utils.seeding import seed_everything
+from utils.seeding import seed_everything, seed_step
 
 LossFn = Callable[[nn.Module, Any], "tuple[torch.Tensor, dict[str, torch.Tensor]]"]
 
 
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; the last good checkpoint is kept."""
+class TrainingDiverged(InputError, RuntimeError):
+    """The loss (or the weights) became NaN or infinite; the last good checkpoint is kept.
+
+    An `InputError` too, so that `train.py` shows its message and exits with status 1 instead of a traceback."""
 
 
 def build_optimizer(parameters, name: str, lr: float, amsgrad: bool = False, weight_decay: float = 0.0):
@@ -49,18 +52,32 @@ class Run:
     logger: RunLogger
     options: dict[str, Any]
     resume_from: dict[str, Any] | None = None
+    # --scale_lr: the learning rate is multiplied by this (the number of processes), else 1.
+    lr_scale: float = 1.0
 
     @property
     def is_main(self) -> bool:
         return self.dist.is_main
+
+    def learning_rate(self, default: float) -> float:
+        """The learning rate to build the optimizer with: --lr when given, else the script's `default`, both
+        multiplied by the number of processes under --scale_lr (`options['lr']` is already scaled)."""
+        given = self.options.get("lr")
+        return float(given) if given is not None else default * self.lr_scale
+
+    def close(self) -> None:
+        """Flush the logs and leave the process group (call once, when the script is done)."""
+        self.logger.close()
+        self.dist.shutdown()
 
 
 def start_run(opts: argparse.Namespace, kind: str) -> Run:
     """Set up distributed, seeding, the run folder DIR/<script>_<exp>/ and logging; read `--load` if given."""
     dist = init_distributed(opts.device)
     seed_everything(opts.seed + dist.rank, deterministic=getattr(opts, "deterministic", False))
-    if getattr(opts, "scale_lr", False) and opts.lr is not None:
-        opts.lr *= dist.world_size
+    lr_scale = float(dist.world_size) if getattr(opts, "scale_lr", False) else 1.0
+    if getattr(opts, "lr", None) is not None:
+        opts.lr *= lr_scale
     name = f"{opts.script}_{opts.exp}"
     run_dir = Path(opts.checkpoint_dir) / name
     tb_dir = Path(opts.tb_dir) / name if opts.tb_dir else run_dir / "tb"
@@ -68,8 +85,9 @@ def start_run(opts: argparse.Namespace, kind: str) -> Run:
         run_dir.mkdir(parents=True, exist_ok=True)
     logger = RunLogger(tb_dir, run_dir / "log.txt", enabled=dist.is_main)
     resume_from = load_checkpoint(opts.load, kind=kind) if opts.load else None
-    logger.info(f"[{name}] run folder {run_dir} ({dist.engine}, {dist.world_size} process(es))")
-    return Run(name, run_dir, dist, dist.device(opts.device), logger, plain_options(opts), resume_from)
+    logger.info(f"[{name}] run folder {run_dir} ({dist.engine}, {dist.world_size} process(es)"
+                f"{f', learning rate x{lr_scale:g}' if lr_scale != 1 else ''})")
+    return Run(name, run_dir, dist, dist.device(opts.device), logger, plain_options(opts), resume_from, lr_scale)
 
 
 @dataclass
@@ -87,7 +105,13 @@ class LoopSettings:
 
 
 class Trainer:
-    """Runs epochs of `loss_fn` over `make_batches(sampler)`, validates, checkpoints and logs."""
+    """Runs epochs of `loss_fn` over `make_batches(sampler)`, validates, checkpoints and logs.
+
+    Every process of a distributed run builds the same Trainer and calls `fit` (and `save`, if at all): the loop
+    reduces across processes, only the main process writes. Before each batch is fetched, Python, numpy and torch
+    are re-seeded from (seed, rank, epoch, step), so a run resumed at step k draws the same augmentation and
+    dropout as an uninterrupted one (exactly so for data prepared in the main process, `--workers 0`).
+    """
 
     def __init__(self, run: Run, model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: LossFn,
                  sampler: EpochSampler, make_batches: Callable[[EpochSampler], Iterable],
@@ -99,6 +123,7 @@ class Trainer:
         self.scheduler, self.after_step = scheduler, after_step
         self.keeper = CheckpointKeeper(run.run_dir, settings.higher_is_better, enabled=run.is_main)
         self.epoch, self.step_in_epoch, self.global_step = 0, 0, 0
+        self.seed = int(run.options.get("seed") or 0)
         self.scaler = grad_scaler(run.device, settings.amp)
         if run.resume_from is not None:
             self._resume(run.resume_from, optimizer)
@@ -116,6 +141,7 @@ class Trainer:
             "epoch": self.epoch,
             "step_in_epoch": self.step_in_epoch,
             "global_step": self.global_step,
+            "world_size": self.run.dist.world_size,
             "options": self.run.options,
             "rng": rng_state(),
         }
@@ -134,11 +160,28 @@ class Trainer:
         self.keeper.best_metric = payload.get("best_metric")
         if "rng" in payload and self.run.dist.world_size == 1:
             set_rng_state(payload["rng"])
-        self.run.logger.info(f"resuming at epoch {self.epoch}, step {self.step_in_epoch} of the epoch "
+        saved_world = int(payload.get("world_size", self.run.dist.world_size))
+        if saved_world != self.run.dist.world_size and self.step_in_epoch:
+            self.run.logger.info(f"note: the checkpoint was written by {saved_world} process(es), this run has "
+                                 f"{self.run.dist.world_size}; the rest of epoch {self.epoch + 1} sees a different "
+                                 f"share of the data than an uninterrupted run would")
+        self.run.logger.info(f"resuming at epoch {self.epoch + 1}, after step {self.step_in_epoch} of the epoch "
                              f"(best {self.settings.metric_name} so far: {self.keeper.best_metric})")
 
     def save(self, metric: float | None = None) -> bool:
+        """Write `last` (and `best` when `metric` improves) from the main process; refuses non-finite weights."""
+        bad = [name for name, value in self.model.state_dict().items()
+               if value.is_floating_point() and not torch.isfinite(value).all()]
+        if bad:
+            self._diverged(f"the weights became non-finite ({', '.join(bad[:3])}{', ...' if len(bad) > 3 else ''}) "
+                           f"after step {self.step_in_epoch} of epoch {self.epoch + 1}")
         return self.keeper.save(self._payload(), metric)
+
+    def _diverged(self, what: str) -> None:
+        message = (f"[{self.run.name}] {what}; training stopped. The last good checkpoint is kept: "
+                   f"{self.keeper.last_path}. Try a lower --lr, --grad_clip, or look for NaN values in the input data.")
+        self.run.logger.info(message)
+        raise TrainingDiverged(message)
 
     # -- one step and one epoch --------------------------------------------------------------------------------
     def _step(self, batch) -> dict[str, float]:
@@ -148,15 +191,15 @@ class Trainer:
         self._check_finite(loss)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
+        horovod = self.run.dist.engine == "horovod"
+        if horovod:
+            # Horovod averages gradients asynchronously during backward: wait for it before the scaler reads them.
+            self.optimizer.synchronize()
         if self.settings.grad_clip:
             self.scaler.unscale_(self.optimizer)
-            if self.run.dist.engine == "horovod":
-                self.optimizer.synchronize()
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.settings.grad_clip)
-            if self.run.dist.engine == "horovod":
-                with self.optimizer.skip_synchronize():
-                    self.scaler.step(self.optimizer)
-            else:
+        if horovod:
+            with self.optimizer.skip_synchronize():
                 self.scaler.step(self.optimizer)
         else:
             self.scaler.step(self.optimizer)
@@ -168,23 +211,33 @@ class Trainer:
         return {"loss": float(loss.detach()), **{k: float(v) for k, v in logs.items()}}
 
     def _check_finite(self, loss: torch.Tensor) -> None:
+        """Stop every process, before the update, when the loss is NaN/inf on any of them."""
         bad = torch.tensor([0.0 if torch.isfinite(loss.detach()).all() else 1.0])
         if self.run.dist.all_reduce_sum(bad).item() > 0:
-            raise TrainingDiverged(
-                f"[{self.run.name}] the loss became {float(loss.detach())} at epoch {self.epoch + 1}, step "
-                f"{self.step_in_epoch}; training stopped. The last good checkpoint is kept at {self.keeper.last_path}. "
-                f"Try a lower --lr, --grad_clip, or check the input data for NaN values.")
+            where = "" if bad.item() > 0 else " on another process"
+            self._diverged(f"the loss became non-finite{where} (here: {float(loss.detach())}) at step "
+                           f"{self.step_in_epoch + 1} of epoch {self.epoch + 1}")
 
     def _train_epoch(self) -> dict[str, float]:
         self.sampler.set_epoch(self.epoch, self.step_in_epoch)
         sums: dict[str, float] = {}
-        steps = self.sampler.steps_per_epoch()
-        bar = progress(self.make_batches(self.sampler), enabled=self.run.is_main, total=steps - self.step_in_epoch,
+        steps_run = 0
+        bar = progress(enabled=self.run.is_main, total=self.sampler.steps_per_epoch() - self.step_in_epoch,
                        desc=f"epoch {self.epoch + 1}/{self.settings.epochs}")
-        for batch in bar:
+        batches = None
+        while True:
+            seed_step(self.seed, self.run.dist.rank, self.epoch, self.step_in_epoch)
+            if batches is None:
+                batches = iter(self.make_batches(self.sampler))
+            try:
+                batch = next(batches)
+            except StopIteration:
+                break
             logs = self._step(batch)
             self.step_in_epoch += 1
             self.global_step += 1
+            steps_run += 1
+            bar.update(1)
             for name, value in logs.items():
                 sums[name] = sums.get(name, 0.0) + value
             if self.global_step % self.settings.log_every == 0:
@@ -194,13 +247,14 @@ class Trainer:
             if self.settings.checkpoint_every and self.step_in_epoch % self.settings.checkpoint_every == 0:
                 self.save()
         bar.close()
-        count = max(self.step_in_epoch, 1)
         names = sorted(sums)
-        totals = self.run.dist.all_reduce_sum(torch.tensor([sums[n] for n in names], dtype=torch.float64))
-        return {name: float(total) / count / self.run.dist.world_size for name, total in zip(names, totals)}
+        totals = self.run.dist.all_reduce_sum(torch.tensor([*(sums[n] for n in names), steps_run],
+                                                           dtype=torch.float64))
+        count = max(float(totals[-1]), 1.0)
+        return {name: float(total) / count for name, total in zip(names, totals[:-1])}
 
     def fit(self) -> dict[str, float]:
-        """Train until `settings.epochs`; returns the last validation metrics."""
+        """Train until `settings.epochs`; returns the last validation metrics (the same on every process)."""
         metrics: dict[str, float] = {}
         while self.epoch < self.settings.epochs:
             train_logs = self._train_epoch()

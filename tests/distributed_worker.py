@@ -1,0 +1,132 @@
+"""A tiny `train.py`-like script for the loop, resume and distributed tests.
+
+    python tests/distributed_worker.py --out OUT --checkpoint_dir DIR [training options] [test options]
+
+It goes through exactly what every `train.py` script uses (`start_run`, `build_optimizer`, `EpochSampler`,
+`Trainer`), on a small MLP regression held in memory, so it runs alone, under `torchrun` or under `horovodrun`.
+At the end each process writes OUT/rank<R>.pt: its final parameters, the sample indices of every step it ran, the
+returned metrics and the gradient norms seen after clipping. Test options make it misbehave on purpose:
+`--kill_at_step` (SIGKILL itself), `--nan_at_step` (a NaN loss, on `--nan_rank` only).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from options import Script, dispatch  # noqa: E402
+from utils.sampling import EpochSampler  # noqa: E402
+from utils.training import LoopSettings, Trainer, build_optimizer, start_run  # noqa: E402
+
+INPUTS, OUTPUTS = 6, 2
+
+
+class TinyRegressor(nn.Module):
+    def __init__(self, hidden: int, dropout: float):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Linear(INPUTS, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, OUTPUTS))
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.layers(inputs)  # (B, 2)
+
+
+def make_data(samples: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The same (samples, 6) inputs and (samples, 2) targets in every process."""
+    generator = torch.Generator().manual_seed(1234)
+    inputs = torch.randn(samples, INPUTS, generator=generator)
+    weights = torch.randn(INPUTS, OUTPUTS, generator=generator)
+    return inputs, inputs @ weights + 0.1 * torch.randn(samples, OUTPUTS, generator=generator)
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("test worker")
+    group.add_argument("--out", required=True, help="folder for rank<R>.pt")
+    group.add_argument("--samples", type=int, default=64)
+    group.add_argument("--hidden", type=int, default=16)
+    group.add_argument("--dropout", type=float, default=0.0)
+    group.add_argument("--noise", type=float, default=0.0, help="random input noise (a stand-in for augmentation)")
+    group.add_argument("--optimizer", default="adam")
+    group.add_argument("--kill_at_step", type=int, default=0, help="SIGKILL this process after this global step")
+    group.add_argument("--nan_at_step", type=int, default=0, help="make the loss NaN at this global step")
+    group.add_argument("--nan_rank", type=int, default=-1, help="... on this rank only (-1: every rank)")
+
+
+def train(opts: argparse.Namespace) -> int:
+    run = start_run(opts, kind="toy")
+    inputs, targets = make_data(opts.samples)
+    model = TinyRegressor(opts.hidden, opts.dropout)
+    optimizer = build_optimizer(model.parameters(), opts.optimizer, run.learning_rate(1e-2), amsgrad=opts.use_amsprop)
+    sampler = EpochSampler(opts.samples, opts.batch_size or 8, seed=opts.seed, rank=run.dist.rank,
+                           world_size=run.dist.world_size)
+    seen: list[list[int]] = []
+    grad_norms: list[float] = []
+    output_dtypes: set[str] = set()
+    trainer: Trainer | None = None
+
+    def make_batches(epoch_sampler: EpochSampler):
+        for indices in epoch_sampler.batches():
+            batch_inputs = inputs[indices]
+            if opts.noise:
+                batch_inputs = batch_inputs + opts.noise * torch.randn_like(batch_inputs)
+            yield batch_inputs, targets[indices], indices
+
+    def loss_fn(network: nn.Module, batch):
+        batch_inputs, batch_targets, indices = batch
+        predictions = network(batch_inputs)
+        output_dtypes.add(str(predictions.dtype))
+        loss = F.mse_loss(predictions.float(), batch_targets)
+        seen.append(indices.tolist())
+        step = trainer.global_step + 1
+        if step == opts.nan_at_step and opts.nan_rank in (-1, run.dist.rank):
+            loss = loss * float("nan")
+        return loss, {"mae": (predictions.float() - batch_targets).abs().mean().detach()}
+
+    def after_step(network: nn.Module) -> None:
+        grads = [p.grad.detach().flatten() for p in network.parameters() if p.grad is not None]
+        grad_norms.append(float(torch.cat(grads).norm()))
+        if opts.kill_at_step and trainer.global_step + 1 == opts.kill_at_step:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def validate(network: nn.Module) -> dict[str, float]:
+        with torch.no_grad():
+            return {"mse": float(F.mse_loss(network(inputs), targets))}
+
+    settings = LoopSettings(epochs=opts.epochs or 2, metric_name="mse", higher_is_better=False, amp=opts.amp,
+                            grad_clip=opts.grad_clip, checkpoint_every=opts.checkpoint_every, log_every=1,
+                            checkpoint_fields={"kind": "toy", "model_config": {"hidden": opts.hidden}})
+    try:
+        trainer = Trainer(run, model, optimizer, loss_fn, sampler, make_batches, validate, settings,
+                          after_step=after_step)
+        metrics = trainer.fit()
+    except BaseException:
+        run.logger.close()
+        raise
+    out = Path(opts.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.save({"params": {k: v.detach().clone() for k, v in trainer.model.state_dict().items()},
+                "seen": seen, "grad_norms": grad_norms, "metrics": metrics, "lr": optimizer.param_groups[0]["lr"],
+                "optimizer": type(optimizer).__name__, "amsgrad": optimizer.param_groups[0].get("amsgrad"),
+                "output_dtypes": sorted(output_dtypes), "world_size": run.dist.world_size,
+                "engine": run.dist.engine}, out / f"rank{run.dist.rank}.pt")
+    run.close()
+    return 0
+
+
+SCRIPT = Script(help="tiny regression for the training-loop tests", run=train, add_options=add_options, training=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return dispatch("train", {"toy": SCRIPT}, ["toy", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
