@@ -1,0 +1,106 @@
+"""Clothing, skin and hair of a synthetic person, and the colour of every drawn pixel of a body part.
+
+Colours are RGB floats in [0, 255]. A part's pixels carry texture coordinates: `along_mm` (distance from the
+part's first end) and `across` (-1 .. 1 over its width), so stripes and checks follow the limbs.
+"""
+from __future__ import annotations
+
+import colorsys
+from dataclasses import dataclass
+
+import numpy as np
+
+SKIN_TONES = np.array([[255, 224, 196], [241, 194, 160], [224, 172, 135], [198, 134, 96], [160, 104, 70],
+                       [120, 78, 52], [92, 60, 40]], dtype=np.float32)
+HAIR_COLOURS = np.array([[25, 20, 18], [60, 40, 25], [110, 75, 40], [180, 140, 80], [120, 120, 120],
+                         [200, 170, 120]], dtype=np.float32)
+PATTERNS = ("plain", "plain", "stripes", "check", "vstripes")
+
+
+@dataclass(frozen=True)
+class Appearance:
+    skin: np.ndarray  # (3,) RGB
+    hair: np.ndarray
+    top: np.ndarray
+    top_second: np.ndarray
+    top_pattern: str
+    bottom: np.ndarray
+    bottom_second: np.ndarray
+    bottom_pattern: str
+    shoes: np.ndarray
+    stripe_mm: float
+    long_sleeves: bool
+    shorts: bool
+    hair_line: float  # hair covers the head where the surface normal's "up" component exceeds this
+
+
+def _random_colour(rng: np.random.Generator, saturation: tuple[float, float], value: tuple[float, float]):
+    rgb = colorsys.hsv_to_rgb(rng.random(), rng.uniform(*saturation), rng.uniform(*value))
+    return np.array(rgb, dtype=np.float32) * 255
+
+
+def sample_appearance(rng: np.random.Generator) -> Appearance:
+    """Random clothing: a coloured or patterned top, trousers or shorts, shoes, a skin tone and a hair style."""
+    top = _random_colour(rng, (0.3, 0.9), (0.35, 0.95))
+    bottom = _random_colour(rng, (0.1, 0.7), (0.15, 0.7))
+    return Appearance(
+        skin=SKIN_TONES[rng.integers(len(SKIN_TONES))] * rng.uniform(0.93, 1.05),
+        hair=HAIR_COLOURS[rng.integers(len(HAIR_COLOURS))],
+        top=top,
+        top_second=np.clip(top * rng.uniform(0.3, 0.6) + _random_colour(rng, (0, 0.6), (0.5, 1)) * 0.5, 0, 255),
+        top_pattern=str(rng.choice(PATTERNS)),
+        bottom=bottom,
+        bottom_second=np.clip(bottom * 0.6, 0, 255),
+        bottom_pattern=str(rng.choice(("plain", "plain", "plain", "check"))),
+        shoes=_random_colour(rng, (0, 0.5), (0.05, 0.5)),
+        stripe_mm=float(rng.uniform(25, 70)),
+        long_sleeves=bool(rng.random() < 0.6),
+        shorts=bool(rng.random() < 0.2),
+        hair_line=float(rng.uniform(0.25, 0.65)),
+    )
+
+
+def _pattern(kind: str, along_mm: np.ndarray, across: np.ndarray, period_mm: float) -> np.ndarray:
+    """(N,) bool: pixels painted with the second colour."""
+    if kind == "stripes":
+        return (along_mm // period_mm) % 2 == 1
+    if kind == "vstripes":
+        return ((across + 1) * 3).astype(int) % 2 == 1
+    if kind == "check":
+        return ((along_mm // period_mm) + ((across + 1) * 2.5).astype(int)) % 2 == 1
+    return np.zeros(along_mm.shape, dtype=bool)
+
+
+def part_colour(appearance: Appearance, material: str, along_mm: np.ndarray, across: np.ndarray) -> np.ndarray:
+    """(N, 3) unshaded RGB of the pixels of one part. Materials: top, sleeve, forearm, bottom, shin, skin, shoes."""
+    if material == "forearm":
+        material = "top" if appearance.long_sleeves else "skin"
+    if material == "sleeve":
+        material = "top"
+    if material == "shin":
+        material = "skin" if appearance.shorts else "bottom"
+    if material == "top":
+        mask = _pattern(appearance.top_pattern, along_mm, across, appearance.stripe_mm)
+        return np.where(mask[:, None], appearance.top_second, appearance.top)
+    if material == "bottom":
+        mask = _pattern(appearance.bottom_pattern, along_mm, across, appearance.stripe_mm * 1.5)
+        return np.where(mask[:, None], appearance.bottom_second, appearance.bottom)
+    colour = {"skin": appearance.skin, "shoes": appearance.shoes}[material]
+    return np.broadcast_to(colour, (len(along_mm), 3))
+
+
+def head_colour(appearance: Appearance, normals: np.ndarray, face_dir: np.ndarray, up_dir: np.ndarray) -> np.ndarray:
+    """(N, 3) unshaded RGB of head pixels from their surface normals (N, 3): face skin, hair, eyes and mouth.
+
+    face_dir, up_dir: (3,) unit vectors of the head's front and top, in the same frame as the normals.
+    """
+    side_dir = np.cross(up_dir, face_dir)
+    front, up, side = normals @ face_dir, normals @ up_dir, normals @ side_dir
+    colour = np.broadcast_to(appearance.skin, normals.shape).copy()
+    hair = (up > appearance.hair_line) | (front < -0.15) | ((front < 0.25) & (up > 0.0))
+    colour[hair] = appearance.hair
+    eyes = (front > 0.55) & (up > 0.05) & (up < 0.3) & (np.abs(side) > 0.15) & (np.abs(side) < 0.45)
+    colour[eyes] = (30, 25, 25)
+    mouth = (front > 0.7) & (up < -0.38) & (up > -0.5) & (np.abs(side) < 0.22)
+    colour[mouth] = appearance.skin * 0.55
+    return colour

@@ -1,0 +1,88 @@
+"""The cached default dataset: generated once per (size, seed), then reused by every command.
+
+Location: `<repo>/.cache/synthetic/<size>_seed<seed>/`, or `$STITCHPOSE_CACHE/synthetic/<size>_seed<seed>/` when the
+environment variable STITCHPOSE_CACHE is set. Generation goes to a temporary folder beside the target and is renamed
+into place when complete, under a file lock, so processes that race for it wait and then share one copy.
+This module imports only the standard library; the generator is loaded when a dataset has to be made.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+GENERATOR_VERSION = "1.0"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def cache_root() -> Path:
+    """Folder that holds `synthetic/` (and other caches): $STITCHPOSE_CACHE or <repo>/.cache."""
+    return Path(os.environ.get("STITCHPOSE_CACHE") or REPO_ROOT / ".cache")
+
+
+def is_complete(folder: Path, size: str, seed: int) -> bool:
+    """True when `folder` holds a finished dataset of this size, seed and generator version."""
+    try:
+        info = json.loads((folder / "info.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return info.get("version") == GENERATOR_VERSION and info.get("size") == size and info.get("seed") == seed
+
+
+def _say(message: str) -> None:
+    print(f"[synthetic] {message}", file=sys.stderr, flush=True)
+
+
+class _Lock:
+    """An exclusive lock on a file (fcntl where available; otherwise a no-op, the final rename still decides)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handle = None
+
+    def __enter__(self) -> "_Lock":
+        self.handle = open(self.path, "a+")
+        try:
+            import fcntl
+        except ImportError:
+            return self
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            _say(f"another process is generating this dataset; waiting for it ({self.path})")
+            fcntl.flock(self.handle, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.handle.close()  # closing releases the lock
+
+
+def default_data_dir(size: str = "small", seed: int = 0) -> Path:
+    """Root of the cached synthetic dataset (mpii/, h36m/, info.json), generating it first if needed."""
+    target = cache_root() / "synthetic" / f"{size}_seed{seed}"
+    if not is_complete(target, size, seed):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with _Lock(target.parent / f".{target.name}.lock"):
+            if not is_complete(target, size, seed):
+                _generate_into(target, size, seed)
+    _say(f"using the {size} synthetic dataset (seed {seed}) at {target}")
+    return target
+
+
+def _generate_into(target: Path, size: str, seed: int) -> None:
+    from synthetic.generate import default_workers, generate_dataset
+
+    temporary = target.parent / f".{target.name}.tmp-{os.getpid()}"
+    shutil.rmtree(temporary, ignore_errors=True)
+    _say(f"generating the {size} synthetic dataset (seed {seed}) into {target}; this happens once")
+    try:
+        generate_dataset(temporary, size=size, seed=seed, workers=default_workers())
+        if target.exists():  # an older generator version or an interrupted copy
+            stale = target.parent / f".{target.name}.stale-{os.getpid()}"
+            os.rename(target, stale)
+            shutil.rmtree(stale, ignore_errors=True)
+        os.rename(temporary, target)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)

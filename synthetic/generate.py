@@ -1,0 +1,193 @@
+"""Generate a whole synthetic dataset (MPII-style photos and Human3.6M-style recordings) into one folder.
+
+Every image draws from its own seeded random stream, keyed by what it is (image number, or subject / sequence /
+camera / frame), so the bytes written do not depend on how the work is split between processes.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from synthetic.cache import GENERATOR_VERSION
+from synthetic.h36m_scene import (CORRUPT_SEQUENCES, SUBJECTS, finish_frame, make_sequence, render_frame,
+                                  rendered_frames, studio, subject_identity)
+from synthetic.motions import ACTIONS
+from synthetic.mpii_scene import render_mpii_image
+from synthetic.scene_cameras import h36m_rig
+from synthetic.write_h36m import (frame_path, poses_path, write_cameras, write_frame_index, write_poses,
+                                  write_videopose_files)
+from synthetic.write_mpii import MpiiImageRecord, write_mpii_annotations
+
+JPEG_QUALITY = 90
+
+
+@dataclass(frozen=True)
+class SizeConfig:
+    """How much to generate. Frames per sequence are drawn in [min, max] at 50 fps."""
+
+    name: str
+    mpii_train_people: int
+    mpii_val_people: int
+    frames_per_sequence: tuple[int, int]
+    takes_per_action: int  # sequences per action ('Walking', 'Walking 1', ...)
+    rendered_per_sequence: int  # frames drawn per sequence and camera
+    actions: tuple[str, ...] = ACTIONS
+    render_subjects: tuple[int, ...] = SUBJECTS
+    render_takes: int = 2  # only the first takes of each action get frames
+
+
+SIZES: dict[str, SizeConfig] = {
+    "tiny": SizeConfig("tiny", 24, 12, (40, 60), 2, 1,
+                       actions=("Directions", "Greeting", "Purchases", "Sitting", "SittingDown", "Walking"),
+                       render_subjects=(1, 9, 11), render_takes=1),
+    "small": SizeConfig("small", 800, 200, (250, 400), 2, 1),
+    "medium": SizeConfig("medium", 4000, 1000, (600, 1000), 2, 4),
+    "large": SizeConfig("large", 16000, 3000, (1500, 2500), 2, 10),
+}
+
+
+def plan_mpii(config: SizeConfig, seed: int) -> list[tuple[int, int, bool]]:
+    """(image number, people in it, is validation) until both splits hold their number of people."""
+    rng = np.random.default_rng([seed, 1])
+    plan, counts = [], {False: 0, True: 0}
+    quota = {False: config.mpii_train_people, True: config.mpii_val_people}
+    val_share = quota[True] / max(quota[True] + quota[False], 1)
+    while counts[False] < quota[False] or counts[True] < quota[True]:
+        is_val = bool(rng.random() < val_share) if all(counts[s] < quota[s] for s in quota) else counts[False] >= quota[False]
+        people = int(rng.choice([1, 2, 3], p=[0.5, 0.3, 0.2]))
+        plan.append((len(plan), people, is_val))
+        counts[is_val] += people
+    return plan
+
+
+def _write_jpeg(path: Path, image_rgb: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok, data = cv2.imencode(".jpg", cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    assert ok, path
+    path.write_bytes(data.tobytes())
+
+
+def mpii_file_name(image_number: int) -> str:
+    return f"{image_number + 1:09d}.jpg"
+
+
+def _mpii_task(out_dir: str, seed: int, items: list[tuple[int, int, bool]]) -> tuple[str, list]:
+    records = []
+    for image_number, people, is_val in items:
+        result = render_mpii_image(np.random.default_rng([seed, 2, image_number]), num_people=people)
+        name = mpii_file_name(image_number)
+        _write_jpeg(Path(out_dir) / "mpii" / "images" / name, result.image)
+        height, width = result.image.shape[:2]
+        records.append(MpiiImageRecord(name, width, height, is_val, result.people))
+    return "mpii", records
+
+
+def _h36m_task(out_dir: str, seed: int, subject: int, camera_id: str, frames: list[tuple]) -> tuple[str, list]:
+    """Draw the frames of one subject seen by one camera; frames: (action, frame, points (34, 3), chairs)."""
+    camera = h36m_rig(subject, seed)[camera_id]
+    shape, appearance = subject_identity(subject, seed)
+    background = studio(subject, camera, seed)
+    index = []
+    for action, frame, points, chairs in frames:
+        rng = np.random.default_rng([seed, 3, subject, int(camera_id), frame, *action.encode()])
+        canvas = render_frame(background, camera, points, shape, appearance, chairs, rng)
+        image = frame_path(subject, action, camera_id, frame)
+        _write_jpeg(Path(out_dir) / "h36m" / image, finish_frame(canvas, rng))
+        index.append({"subject": f"S{subject}", "action": action, "camera": camera_id, "frame": frame,
+                      "image": image})
+    return "h36m", index
+
+
+def _run_task(task: tuple) -> tuple[str, list]:
+    kind, args = task
+    cv2.setNumThreads(1)
+    return _mpii_task(*args) if kind == "mpii" else _h36m_task(*args)
+
+
+def _sequences(config: SizeConfig, seed: int, progress: bool):
+    """All pose sequences, and per (subject, camera) the frames to draw."""
+    sequences, render_jobs = [], {}
+    for subject in tqdm(SUBJECTS, desc="poses", disable=not progress, leave=False):
+        for action in config.actions:
+            for take in range(config.takes_per_action):
+                action_index = ACTIONS.index(action)
+                frames = int(np.random.default_rng([seed, 10, subject, action_index, take]).integers(
+                    config.frames_per_sequence[0], config.frames_per_sequence[1] + 1))
+                sequence = make_sequence(subject, action_index, take, frames, seed)
+                sequences.append(sequence)
+                if (subject not in config.render_subjects or take >= config.render_takes
+                        or (subject, sequence.action) in CORRUPT_SEQUENCES):
+                    continue
+                for camera_id in h36m_rig(subject, seed):
+                    pick = np.random.default_rng([seed, 4, subject, action_index, take, int(camera_id)])
+                    for frame in rendered_frames(frames, config.rendered_per_sequence, pick):
+                        render_jobs.setdefault((subject, camera_id), []).append(
+                            (sequence.action, frame, sequence.points_mm[frame], sequence.chairs_mm))
+    return sequences, render_jobs
+
+
+def generate_dataset(out_dir: str | Path, size: str = "small", seed: int = 0, workers: int = 2,
+                     progress: bool = True) -> dict:
+    """Write a complete dataset into `out_dir` (created; should be empty). Returns the contents of info.json."""
+    if size not in SIZES:
+        raise ValueError(f"unknown size '{size}', expected one of {', '.join(SIZES)}")
+    config, out_dir = SIZES[size], Path(out_dir)
+    (out_dir / "mpii" / "images").mkdir(parents=True, exist_ok=True)
+    (out_dir / "h36m").mkdir(parents=True, exist_ok=True)
+    sequences, render_jobs = _sequences(config, seed, progress)
+    plan = plan_mpii(config, seed)
+    tasks = [("h36m", (str(out_dir), seed, subject, camera_id, frames))
+             for (subject, camera_id), frames in render_jobs.items()]
+    tasks += [("mpii", (str(out_dir), seed, plan[start:start + 8])) for start in range(0, len(plan), 8)]
+    mpii_images, h36m_frames = [], []
+    total = len(plan) + sum(len(frames) for frames in render_jobs.values())
+    with tqdm(total=total, desc=f"synthetic {size}", unit="img", disable=not progress) as bar:
+        for kind, items in _map(tasks, workers):
+            (mpii_images if kind == "mpii" else h36m_frames).extend(items)
+            bar.update(len(items))
+    mpii_images.sort(key=lambda record: record.file_name)
+    h36m_frames.sort(key=lambda item: (int(item["subject"][1:]), item["action"], item["camera"], item["frame"]))
+    counts = write_mpii_annotations(out_dir / "mpii", mpii_images)
+    counts.update(_write_h36m(out_dir / "h36m", sequences, h36m_frames, seed))
+    info = {"generator": "stitchpose.synthetic", "version": GENERATOR_VERSION, "size": size, "seed": seed,
+            "counts": counts, "config": asdict(config),
+            "corrupt_sequences": [[f"S{subject}", action] for subject, action in CORRUPT_SEQUENCES]}
+    (out_dir / "info.json").write_text(json.dumps(info, indent=1) + "\n")
+    return info
+
+
+def _map(tasks: list, workers: int):
+    """Run tasks in `workers` processes (results in any order), or here when workers <= 1."""
+    if workers <= 1 or len(tasks) <= 1:
+        yield from map(_run_task, tasks)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    with context.Pool(workers) as pool:
+        yield from pool.imap_unordered(_run_task, tasks)
+
+
+def _write_h36m(h36m_dir: Path, sequences: list, frames: list[dict], seed: int) -> dict[str, int]:
+    cameras = {subject: h36m_rig(subject, seed) for subject in SUBJECTS}
+    write_cameras(h36m_dir / "cameras.h5", cameras)
+    poses_mm: dict[str, dict[str, np.ndarray]] = {}
+    for sequence in sequences:
+        joints = sequence.points_mm[:, :32]
+        write_poses(poses_path(h36m_dir, sequence.subject, sequence.action), joints)
+        poses_mm.setdefault(f"S{sequence.subject}", {})[sequence.action] = joints
+    write_videopose_files(h36m_dir, poses_mm, cameras)
+    write_frame_index(h36m_dir, frames)
+    return {"h36m_subjects": len(SUBJECTS), "h36m_sequences": len(sequences),
+            "h36m_poses": int(sum(len(sequence.points_mm) for sequence in sequences)),
+            "h36m_rendered_frames": len(frames)}
+
+
+def default_workers() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
