@@ -1,0 +1,164 @@
+"""Distributed set-up: launcher detection, and the shared loop under torchrun (DDP, gloo) and horovodrun on CPU.
+
+The multi-process runs train tests/distributed_worker.py with 2 processes of 4 samples each and compare with one
+process of 8 samples: with mean losses, averaged gradients make the two the same computation.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests import distributed_worker as worker
+from utils.checkpoints import load_checkpoint
+from utils.distributed import DistContext, init_distributed, launched_by
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+WORKER = REPO_ROOT / "tests" / "distributed_worker.py"
+# Per process: batch 4, --lr 0.005 scaled by 2 processes; clipping acts on the averaged gradient.
+DISTRIBUTED_ARGS = ["--epochs", "2", "--batch_size", "4", "--lr", "0.005", "--scale_lr", "--grad_clip", "0.5",
+                    "--checkpoint_every", "2"]
+SINGLE_ARGS = ["--epochs", "2", "--batch_size", "8", "--lr", "0.01", "--grad_clip", "0.5", "--checkpoint_every", "2"]
+LAUNCHER_TIMEOUT_S = 120
+
+
+def launch(command: list[str], tmp_path: Path, name: str, *args: str) -> subprocess.CompletedProcess:
+    argv = [*command, str(WORKER), "--out", str(tmp_path / name), "--checkpoint_dir", str(tmp_path / "checkpoints"),
+            "--exp", name, *args]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=LAUNCHER_TIMEOUT_S, env=env)
+
+
+def torchrun(tmp_path: Path, name: str, *args: str) -> subprocess.CompletedProcess:
+    return launch([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"],
+                  tmp_path, name, *args)
+
+
+def results(tmp_path: Path, name: str, world_size: int = 2) -> list[dict]:
+    return [torch.load(tmp_path / name / f"rank{rank}.pt", weights_only=True) for rank in range(world_size)]
+
+
+def assert_params_close(first: dict, second: dict, atol: float) -> None:
+    assert first.keys() == second.keys()
+    for key in first:
+        torch.testing.assert_close(first[key], second[key], atol=atol, rtol=0.0, msg=f"parameter {key} differs")
+
+
+def assert_matches_single_process(ranks: list[dict], single: dict) -> None:
+    assert_params_close(ranks[0]["params"], ranks[1]["params"], atol=0.0)  # identical across ranks
+    assert_params_close(ranks[0]["params"], single["params"], atol=1e-5)
+    assert ranks[0]["metrics"] == ranks[1]["metrics"]  # rank 0 validates, every rank gets its result
+    assert ranks[0]["metrics"]["mse"] == pytest.approx(single["metrics"]["mse"], rel=1e-4)
+    assert ranks[0]["lr"] == ranks[1]["lr"] == pytest.approx(0.01)  # --scale_lr
+    for step, single_indices in enumerate(single["seen"]):  # each step: the two shards make the global batch
+        assert ranks[0]["seen"][step] + ranks[1]["seen"][step] == single_indices
+
+
+@pytest.fixture(scope="module")
+def single_run(tmp_path_factory) -> dict:
+    tmp_path = tmp_path_factory.mktemp("single")
+    argv = ["--out", str(tmp_path / "out"), "--checkpoint_dir", str(tmp_path / "checkpoints"), *SINGLE_ARGS]
+    assert worker.main(argv) == 0
+    return torch.load(tmp_path / "out" / "rank0.pt", weights_only=True)
+
+
+# -- one process -------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("variables, engine", [
+    ({}, "single"),
+    ({"RANK": "0", "WORLD_SIZE": "2", "TORCHELASTIC_RUN_ID": "x"}, "ddp"),
+    ({"RANK": "1", "WORLD_SIZE": "2"}, "ddp"),
+    ({"HOROVOD_RANK": "0", "HOROVOD_SIZE": "2"}, "horovod"),
+    ({"OMPI_COMM_WORLD_RANK": "0"}, "horovod"),
+])
+def test_launcher_is_detected_from_the_environment(monkeypatch, variables, engine):
+    for name in ("RANK", "WORLD_SIZE", "TORCHELASTIC_RUN_ID", "HOROVOD_RANK", "OMPI_COMM_WORLD_RANK", "PMI_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    assert launched_by() == engine
+
+
+def test_a_single_process_needs_nothing(monkeypatch):
+    for name in ("RANK", "WORLD_SIZE", "TORCHELASTIC_RUN_ID", "HOROVOD_RANK", "OMPI_COMM_WORLD_RANK", "PMI_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    context = init_distributed("cpu")
+    assert context == DistContext() and context.is_main and not context.is_distributed
+    values = torch.tensor([1.0, 2.0])
+    assert torch.equal(context.all_reduce_sum(values), values)
+    assert context.broadcast_object({"mse": 1.5}) == {"mse": 1.5}
+    model = torch.nn.Linear(2, 2)
+    assert context.wrap_model(model, torch.device("cpu")) is model
+    context.barrier()
+    context.shutdown()
+
+
+def test_horovod_launch_without_horovod_says_what_to_do(monkeypatch):
+    try:
+        import horovod.torch  # noqa: F401
+        pytest.skip("horovod is installed")
+    except ImportError:
+        pass
+    monkeypatch.setenv("HOROVOD_RANK", "0")
+    with pytest.raises(RuntimeError, match="make horovod"):
+        init_distributed("cpu")
+
+
+# -- torchrun: DDP with gloo on 2 CPU processes ------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def ddp_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    tmp_path = tmp_path_factory.mktemp("ddp")
+    return tmp_path, torchrun(tmp_path, "whole", *DISTRIBUTED_ARGS)
+
+
+@pytest.mark.distributed
+def test_ddp_two_processes_match_one_process_with_the_same_global_batch(ddp_run, single_run):
+    tmp_path, result = ddp_run
+    assert result.returncode == 0, result.stderr[-3000:]
+    ranks = results(tmp_path, "whole")
+    assert [r["engine"] for r in ranks] == ["ddp", "ddp"]
+    assert_matches_single_process(ranks, single_run)
+    # Only rank 0 logs and writes checkpoints.
+    assert result.stdout.count("run folder") == 1 and "(ddp, 2 process(es), learning rate x2)" in result.stdout
+    log = (tmp_path / "checkpoints" / "toy_whole" / "log.txt").read_text()
+    assert log.count("epoch 2/2") == 1
+    assert load_checkpoint(tmp_path / "checkpoints" / "toy_whole" / "last.pt")["world_size"] == 2
+
+
+@pytest.mark.distributed
+def test_ddp_nan_on_one_rank_stops_both_and_resume_ends_where_an_uninterrupted_run_does(ddp_run, tmp_path):
+    reference_dir, reference = ddp_run
+    assert reference.returncode == 0, reference.stderr[-3000:]
+    stopped = torchrun(tmp_path, "cut", *DISTRIBUTED_ARGS, "--nan_at_step", "5", "--nan_rank", "1")
+    assert stopped.returncode != 0
+    assert "the loss became non-finite on another process" in stopped.stdout  # rank 0's log line
+    assert stopped.stderr.count("train.py toy: error:") == 2  # both processes stop, neither hangs
+    last = tmp_path / "checkpoints" / "toy_cut" / "last.pt"
+    assert load_checkpoint(last)["global_step"] == 4
+
+    resumed = torchrun(tmp_path, "cut", *DISTRIBUTED_ARGS, "--load", str(last))
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    ranks, uninterrupted = results(tmp_path, "cut"), results(reference_dir, "whole")
+    assert_params_close(ranks[0]["params"], ranks[1]["params"], atol=0.0)
+    assert_params_close(ranks[0]["params"], uninterrupted[0]["params"], atol=1e-6)
+    for rank in (0, 1):
+        assert ranks[rank]["seen"] == uninterrupted[rank]["seen"][4:]
+
+
+# -- horovodrun (Gloo) on 2 CPU processes: runs wherever horovod imports ----------------------------------------
+@pytest.mark.distributed
+def test_horovod_two_processes_match_one_process_with_the_same_global_batch(tmp_path, single_run):
+    pytest.importorskip("horovod.torch", reason="horovod is not installed here (`make horovod` builds it)")
+    horovodrun = shutil.which("horovodrun", path=str(Path(sys.executable).parent)) or shutil.which("horovodrun")
+    assert horovodrun, "horovod imports but its launcher horovodrun is not on PATH"
+    result = launch([horovodrun, "-np", "2", "-H", "localhost:2", "--gloo", sys.executable], tmp_path, "hvd",
+                    *DISTRIBUTED_ARGS)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    ranks = results(tmp_path, "hvd")
+    assert [r["engine"] for r in ranks] == ["horovod", "horovod"]
+    assert_matches_single_process(ranks, single_run)
+    assert load_checkpoint(tmp_path / "checkpoints" / "toy_hvd" / "last.pt")["world_size"] == 2
