@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import torch
@@ -114,7 +115,8 @@ def init_distributed(device: str = "cpu") -> DistContext:
     if engine == "ddp":
         if not dist.is_initialized():
             backend = "nccl" if device.startswith("cuda") and torch.cuda.is_available() else "gloo"
-            dist.init_process_group(backend=backend)
+            # Rank 0 validates while the others wait in a collective: allow it half an hour (NCCL's default is 10 min).
+            dist.init_process_group(backend=backend, timeout=timedelta(minutes=30))
         return DistContext("ddp", dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)))
     if engine == "horovod":
         try:
