@@ -1,0 +1,128 @@
+"""How the pose prior sees a pose: root-relative, scale-normalised joints and bone (kinematic-chain) vectors.
+
+All functions are pure torch, vectorised over joints through the skeleton's parent table (`parents[j]` is the
+parent of joint j, -1 for the root; parents precede children in Human3.6M order). Poses are (..., J, 3) in any
+length unit; "normalised" means divided by the pose's mean bone length, so a normalised pose has mean bone length 1
+whatever the person's size.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from utils.skeletons import H36M17
+
+H36M17_PARENTS: tuple[int, ...] = H36M17.parents
+NUM_JOINTS = H36M17.num_joints  # 17; the root (hip) is joint 0
+
+
+def _parent_index(parents: Sequence[int], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(children, their parents) as index tensors: one entry per non-root joint, in joint order."""
+    table = torch.as_tensor(parents, dtype=torch.long, device=device)
+    children = torch.nonzero(table >= 0).flatten()
+    return children, table[children]
+
+
+def with_root(poses: torch.Tensor) -> torch.Tensor:
+    """(..., 16, 3) H36M16_3D (17 minus the root) or (..., 17, 3) -> (..., 17, 3) with the root at zero if it was absent.
+
+    Flat inputs (..., 48) or (..., 51) are reshaped first.
+    """
+    if poses.shape[-1] in (48, 51):
+        poses = poses.reshape(*poses.shape[:-1], poses.shape[-1] // 3, 3)
+    assert poses.shape[-1] == 3 and poses.shape[-2] in (16, 17), \
+        f"expected (..., 16, 3) or (..., 17, 3) H36M joints, got shape {tuple(poses.shape)}"
+    if poses.shape[-2] == 17:
+        return poses
+    root = torch.zeros_like(poses[..., :1, :])
+    return torch.cat([root, poses], dim=-2)
+
+
+def root_relative(poses: torch.Tensor, root: int = 0) -> torch.Tensor:
+    """(..., J, 3) -> (..., J, 3) with joint `root` moved to the origin."""
+    assert poses.shape[-1] == 3, f"expected (..., J, 3), got {tuple(poses.shape)}"
+    return poses - poses[..., root:root + 1, :]
+
+
+def bone_vectors(poses: torch.Tensor, parents: Sequence[int] = H36M17_PARENTS) -> torch.Tensor:
+    """(..., J, 3) joints -> (..., J-1, 3) bone vectors child - parent, one per non-root joint, in joint order."""
+    assert poses.shape[-2:] == (len(parents), 3), f"expected (..., {len(parents)}, 3), got {tuple(poses.shape)}"
+    children, their_parents = _parent_index(parents, poses.device)
+    return poses[..., children, :] - poses[..., their_parents, :]
+
+
+def bone_lengths(poses: torch.Tensor, parents: Sequence[int] = H36M17_PARENTS) -> torch.Tensor:
+    """(..., J, 3) joints -> (..., J-1) bone lengths, in the unit of `poses`."""
+    return bone_vectors(poses, parents).norm(dim=-1)
+
+
+def chain_matrix(parents: Sequence[int], device: torch.device | str = "cpu",
+                 dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """(J, J) matrix A with A[j, k] = 1 when joint k lies on the path from the root to joint j (k = j included).
+
+    With `step[k]` = joint k minus its parent (the root's own position for the root), joints = A @ step.
+    Computed as (I - M)^-1 where M[j, parents[j]] = 1 (M is nilpotent, so the inverse is a finite sum).
+    """
+    count = len(parents)
+    table = torch.as_tensor(parents, dtype=torch.long)
+    step_matrix = torch.zeros(count, count, dtype=torch.float64)
+    children = torch.nonzero(table >= 0).flatten()
+    step_matrix[children, table[children]] = 1.0
+    chain = torch.linalg.inv(torch.eye(count, dtype=torch.float64) - step_matrix).round()
+    return chain.to(device=device, dtype=dtype)
+
+
+def joints_from_bone_vectors(bones: torch.Tensor, parents: Sequence[int] = H36M17_PARENTS,
+                             root_position: torch.Tensor | None = None) -> torch.Tensor:
+    """(..., J-1, 3) bone vectors (the output of `bone_vectors`) -> (..., J, 3) joints, root at `root_position` (0).
+
+    Assumes a single root at index 0.
+    """
+    assert parents[0] == -1 and all(p >= 0 for p in parents[1:]), "expected a single root at index 0"
+    assert bones.shape[-2:] == (len(parents) - 1, 3), f"expected (..., {len(parents) - 1}, 3), got {tuple(bones.shape)}"
+    root = torch.zeros_like(bones[..., :1, :]) if root_position is None else root_position.unsqueeze(-2)
+    steps = torch.cat([root, bones], dim=-2)  # (..., J, 3)
+    return chain_matrix(parents, bones.device, bones.dtype) @ steps
+
+
+def pose_scale(poses: torch.Tensor, parents: Sequence[int] = H36M17_PARENTS) -> torch.Tensor:
+    """(..., J, 3) -> (...) the mean bone length, in the unit of `poses` (articulation-independent)."""
+    return bone_lengths(poses, parents).mean(dim=-1)
+
+
+def normalise_pose(poses: torch.Tensor, parents: Sequence[int] = H36M17_PARENTS,
+                   eps: float = 1e-6) -> tuple[torch.Tensor, torch.Tensor]:
+    """(..., J, 3) -> ((..., J, 3) root-relative pose divided by its mean bone length, (...) that scale).
+
+    Differentiable; `eps` keeps a collapsed pose (all joints equal) finite.
+    """
+    centred = root_relative(poses)
+    scale = pose_scale(centred, parents)
+    return centred / (scale[..., None, None] + eps), scale
+
+
+def kinematic_chain_gram(bones: torch.Tensor) -> torch.Tensor:
+    """(..., K, 3) bone vectors -> (..., K, K) Gram matrix B B^T: squared bone lengths on the diagonal, products of
+    lengths and cosines of the angles between bones off it (the kinematic chain space of RepNet). Rotation-invariant.
+    """
+    assert bones.shape[-1] == 3, f"expected (..., K, 3), got {tuple(bones.shape)}"
+    return bones @ bones.transpose(-1, -2)
+
+
+def body_frame(poses: torch.Tensor, right_hip: int = 1, left_hip: int = 4, thorax: int = 8,
+               root: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(..., 17, 3) H36M joints -> unit (right, forward, up) axes of the pelvis/torso, each (..., 3).
+
+    right: left hip -> right hip; up: root -> thorax made orthogonal to `right`; forward = up x right.
+    """
+    right = unit_vectors(poses[..., right_hip, :] - poses[..., left_hip, :])
+    spine = poses[..., thorax, :] - poses[..., root, :]
+    up = unit_vectors(spine - (spine * right).sum(-1, keepdim=True) * right)
+    forward = torch.linalg.cross(up, right, dim=-1)
+    return right, forward, up
+
+
+def unit_vectors(vectors: torch.Tensor, eps: float = 1e-9) -> torch.Tensor:
+    """(..., 3) -> (..., 3) divided by their norms (zero vectors stay near zero)."""
+    return vectors / (vectors.norm(dim=-1, keepdim=True) + eps)
