@@ -111,6 +111,8 @@ class CropCacheDataset(PoseDataset):
             self.crop_res = int(data.attrs["crop_res"])
             self.skipped = int(data.attrs["skipped"])
         self.crop_to_image = transforms.invert(self.labels["image_to_crop"])
+        self.records = PersonRecords(self.image_names, *(self.labels[name] for name in (
+            "joints_px", "annotated", "visible", "center_px", "box_px", "head_size_px")))
         self._file, self._pid = None, None
 
     def __len__(self) -> int:

@@ -1,0 +1,203 @@
+"""`train.py hourglass_mpii`: train the stacked hourglass on an MPII-format dataset (default: the embedded one).
+
+Data: the crop cache of the train and valid splits (built once under --cache_dir) or the original JPEGs.
+Each epoch ends with PCKh@0.5 on the validation people (head-normalised, image px), which picks `best.pt`.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from stacked_hourglass import transforms
+from stacked_hourglass.annotations import load_split, mpii_folder
+from stacked_hourglass.checkpoint import KIND, STRIDE, checkpoint_fields
+from stacked_hourglass.dataset import CropCacheDataset, JpegDataset, PoseDataset, SampleSettings, collate
+from stacked_hourglass.loss import LossSettings, hourglass_loss
+from stacked_hourglass.model import HourglassConfig, HourglassNet, normalise_input
+from stacked_hourglass.pictures import prediction_picture
+from stacked_hourglass.prepare import DEFAULT_CACHE_DIR, CacheSpec, dataset_mean_std, prepare_split
+from stacked_hourglass.run import default_data_dir, predict
+from utils.checkpoints import config_from_dict
+from utils.metrics import mpii_pckh_table
+from utils.sampling import EpochSampler
+from utils.training import LoopSettings, Run, Trainer, build_optimizer, start_run
+
+METRIC = "PCKh@0.5"
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    model = parser.add_argument_group("hourglass model (ignored when --load resumes: the checkpoint's are used)")
+    model.add_argument("--stacks", type=int, default=2, help="hourglass modules")
+    model.add_argument("--blocks", type=int, default=1, help="residual blocks per hourglass level and after each stack")
+    model.add_argument("--features", type=int, default=256, help="channels through the hourglasses")
+    model.add_argument("--input_res", type=int, default=256, help="input side px (heatmaps: input_res / 4)")
+    model.add_argument("--remove_intermediate_supervision", action="store_true",
+                       help="supervise only the last stack's heatmaps")
+    model.add_argument("--scale_weight_factor", type=float, default=1.0, help="multiply all weights at init")
+    model.add_argument("--use_layer_norm", action="store_true", help="layer norm (no batch statistics) for batch norm")
+    model.add_argument("--no_batch_norm_affine", action="store_true", help="normalisation layers without scale/shift")
+    model.add_argument("--batch_norm_momentum", type=float, default=0.1)
+    model.add_argument("--predict_joint_visibility", action="store_true", help="add a per-joint visibility head")
+    model.add_argument("--joint_visibility_loss_coeff", type=float, default=1.0, help="weight of its BCE loss")
+    model.add_argument("--attention", action="store_true",
+                       help="self-attention between positions at each hourglass's lowest resolution")
+    data = parser.add_argument_group("hourglass data")
+    data.add_argument("--data_source", choices=("cache", "jpeg"), default="cache",
+                      help="cache: person crops prepared once in one HDF5 file per split; jpeg: the original images")
+    data.add_argument("--cache_dir", default=str(DEFAULT_CACHE_DIR), help="where crop caches and statistics live")
+    data.add_argument("--cache_res", type=int, default=None, help="cached crop side px (default 1.5 x input_res)")
+    data.add_argument("--augment_training_data", action=argparse.BooleanOptionalAction, default=True,
+                      help="scale, rotation, flip and colour augmentation (REFERENCE.md)")
+    data.add_argument("--add_random_masking", action="store_true", help="random occluding bars over the person")
+    data.add_argument("--mask_prob", type=float, default=0.5, help="chance that a sample gets a bar")
+    data.add_argument("--orientation_prob", type=float, default=0.5, help="chance that a bar is vertical")
+    data.add_argument("--mean_valued_prob", type=float, default=0.5, help="chance of a mean-colour bar (else noise)")
+    data.add_argument("--max_cover_ratio", type=float, default=0.5, help="bar width / extent of the joints, at most")
+    data.add_argument("--noise_std", type=float, default=0.2, help="noise std of noise bars ([0, 1] pixel units)")
+    data.add_argument("--sigma", type=float, default=1.0, help="target Gaussian std, heatmap px")
+    data.add_argument("--valid_limit", type=int, default=None, help="validate on the first N validation people only")
+    optim = parser.add_argument_group("hourglass optimisation")
+    optim.add_argument("--optimizer", choices=("rmsprop", "adam"), default="rmsprop")
+    optim.add_argument("--weight_decay", type=float, default=0.0)
+    optim.add_argument("--lr_schedule", choices=("step", "cosine"), default="step",
+                       help="step: x lr_gamma at each of --lr_milestones (epochs); cosine: per step down to 0")
+    optim.add_argument("--lr_milestones", type=int, nargs="*", default=[60, 90])
+    optim.add_argument("--lr_gamma", type=float, default=0.1)
+    optim.add_argument("--max_train_minutes", type=float, default=None,
+                       help="end the epoch running when this much training time has passed, then stop")
+    parser.set_defaults(lr=2.5e-4, batch_size=6, epochs=100)
+
+
+def check_options(opts: argparse.Namespace) -> str | None:
+    if opts.input_res % 64:
+        return f"--input_res must be a multiple of 64 (stride 4, then 4 halvings), got {opts.input_res}"
+    if opts.features < 8 or opts.features % 2:
+        return f"--features must be an even number >= 8, got {opts.features}"
+    if opts.stacks < 1 or opts.blocks < 1:
+        return "--stacks and --blocks must be >= 1"
+    for name in ("mask_prob", "orientation_prob", "mean_valued_prob", "max_cover_ratio"):
+        if not 0.0 <= getattr(opts, name) <= 1.0:
+            return f"--{name} must be in [0, 1], got {getattr(opts, name)}"
+    return None
+
+
+def model_config(opts: argparse.Namespace) -> HourglassConfig:
+    return HourglassConfig(
+        stacks=opts.stacks, blocks=opts.blocks, features=opts.features, input_res=opts.input_res,
+        intermediate_supervision=not opts.remove_intermediate_supervision,
+        scale_weight_factor=opts.scale_weight_factor, use_layer_norm=opts.use_layer_norm,
+        batch_norm_affine=not opts.no_batch_norm_affine, batch_norm_momentum=opts.batch_norm_momentum,
+        predict_joint_visibility=opts.predict_joint_visibility, attention=opts.attention)
+
+
+def sample_settings(opts: argparse.Namespace, input_res: int, mean_rgb: np.ndarray, train: bool) -> SampleSettings:
+    mask = transforms.MaskSettings(opts.mask_prob, opts.orientation_prob, opts.mean_valued_prob,
+                                   opts.max_cover_ratio, opts.noise_std) if train and opts.add_random_masking else None
+    augment = transforms.AugmentSettings() if train and opts.augment_training_data else None
+    return SampleSettings(input_res, STRIDE, augment, mask, tuple(float(m) for m in mean_rgb))
+
+
+def build_datasets(opts, data_dir: Path, input_res: int, mean_rgb: np.ndarray | None):
+    """(train set, valid set, mean_rgb, std_rgb); caches are prepared on first use."""
+    spec = CacheSpec(crop_res=opts.cache_res or int(round(1.5 * input_res)), margin=1.5)
+    train_cache = prepare_split(data_dir, "train", spec, opts.cache_dir, opts.workers)
+    mean, std = dataset_mean_std(train_cache)
+    if mean_rgb is not None:
+        mean = mean_rgb
+    train_settings, valid_settings = (sample_settings(opts, input_res, mean, t) for t in (True, False))
+    if opts.data_source == "cache":
+        valid_cache = prepare_split(data_dir, "valid", spec, opts.cache_dir, opts.workers)
+        return (CropCacheDataset(train_cache, train_settings, opts.seed),
+                CropCacheDataset(valid_cache, valid_settings), mean, std)
+    images = mpii_folder(data_dir) / "images"
+    return (JpegDataset(load_split(data_dir, "train"), images, train_settings, opts.seed),
+            JpegDataset(load_split(data_dir, "valid"), images, valid_settings), mean, std)
+
+
+def make_validate(run: Run, valid_set: PoseDataset, opts, mean_rgb: torch.Tensor, std_rgb: torch.Tensor):
+    count = len(valid_set) if opts.valid_limit is None else min(opts.valid_limit, len(valid_set))
+    subset = torch.utils.data.Subset(valid_set, range(count))
+    loader = DataLoader(subset, batch_size=max(opts.batch_size, 16), num_workers=opts.workers, collate_fn=collate)
+    truth = valid_set.records.subset(np.arange(count))
+    calls = {"count": 0}
+
+    def validate(model: torch.nn.Module) -> dict[str, float]:
+        found = predict(model, loader, count, mean_rgb, std_rgb, run.device, amp=opts.amp, show_progress=False,
+                        center_px=truth.center_px)
+        readable = ~found.missing
+        table, _ = mpii_pckh_table(found.joints_px[readable], truth.joints_px[readable],
+                                   truth.annotated[readable], truth.head_size_px[readable])
+        calls["count"] += 1
+        if found.example is not None:
+            run.logger.image("valid/predictions", prediction_picture(**found.example), calls["count"])
+        groups = {f"PCKh@0.5/{k}": v for k, v in table.items() if k not in ("Mean", "Mean@0.1", "AUC")}
+        return {METRIC: table["Mean"], "PCKh@0.1": table["Mean@0.1"], "AUC": table["AUC"], **groups}
+
+    return validate
+
+
+def train(opts: argparse.Namespace) -> dict[str, float]:
+    run = start_run(opts, KIND)
+    resume = run.resume_from
+    config = (config_from_dict(HourglassConfig, resume["model_config"], opts.load) if resume else model_config(opts))
+    saved_mean = resume["normalisation"]["mean_rgb"].numpy() if resume else None
+    data_dir = Path(opts.data_dir) if opts.data_dir else default_data_dir()
+    train_set, valid_set, mean, std = build_datasets(opts, data_dir, config.input_res, saved_mean)
+    if resume:
+        std = resume["normalisation"]["std_rgb"].numpy()
+    mean_t, std_t = (torch.as_tensor(np.asarray(v), dtype=torch.float32) for v in (mean, std))
+    model = HourglassNet(config).to(memory_format=torch.channels_last)
+    optimizer = build_optimizer(model.parameters(), opts.optimizer, opts.lr, opts.use_amsprop, opts.weight_decay)
+    sampler = EpochSampler(len(train_set), opts.batch_size, seed=opts.seed, rank=run.dist.rank,
+                           world_size=run.dist.world_size)
+    loader = DataLoader(train_set, batch_size=opts.batch_size, sampler=sampler, num_workers=opts.workers,
+                        collate_fn=collate, pin_memory=run.device.type == "cuda", drop_last=True)
+    if opts.lr_schedule == "cosine":
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, opts.epochs * sampler.steps_per_epoch())
+    else:
+        scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, opts.lr_milestones, opts.lr_gamma)
+    settings = LoopSettings(epochs=opts.epochs, metric_name=METRIC, higher_is_better=True, amp=opts.amp,
+                            grad_clip=opts.grad_clip, checkpoint_every=opts.checkpoint_every,
+                            scheduler_per_step=opts.lr_schedule == "cosine",
+                            checkpoint_fields=checkpoint_fields(config, mean, std))
+    loss_settings = LossSettings(config.heatmap_res, opts.sigma, config.intermediate_supervision,
+                                 opts.joint_visibility_loss_coeff if config.predict_joint_visibility else 0.0)
+
+    def loss_fn(network: torch.nn.Module, batch: dict) -> tuple[torch.Tensor, dict]:
+        images = normalise_input(batch["image"].to(run.device, non_blocking=True), mean_t, std_t,
+                                 batch["colour_gain"] if train_set.settings.augment else None)
+        device_batch = [batch[k].to(run.device) for k in ("joints_hm", "annotated", "visible")]
+        loss, logs, _ = hourglass_loss(network(images), *device_batch, loss_settings)
+        return loss, logs
+
+    started = time.monotonic()
+    trainer: Trainer | None = None
+
+    def make_batches(epoch_sampler: EpochSampler):
+        train_set.set_epoch(epoch_sampler.epoch)
+        skipped: list[str] = []
+        for batch in loader:
+            skipped += [f"{item.path} ({item.reason})" for item in batch.pop("skipped")]
+            if "image" in batch:
+                yield batch
+            if opts.max_train_minutes and time.monotonic() - started > 60 * opts.max_train_minutes:
+                run.logger.info(f"--max_train_minutes {opts.max_train_minutes} reached; stopping after this epoch")
+                trainer.settings.epochs = trainer.epoch + 1
+                break
+        if skipped:
+            run.logger.info(f"epoch {epoch_sampler.epoch + 1}: skipped {len(skipped)} samples with a missing or "
+                            f"unreadable image (first: {skipped[0]})")
+        if getattr(train_set, "skipped", 0):
+            run.logger.info(f"(the crop cache left out {train_set.skipped} people whose image was unreadable)")
+
+    trainer = Trainer(run, model, optimizer, loss_fn, sampler, make_batches,
+                      make_validate(run, valid_set, opts, mean_t.to(run.device), std_t.to(run.device)),
+                      settings, scheduler)
+    metrics = trainer.fit()
+    run.logger.close()
+    return metrics
