@@ -52,7 +52,7 @@ horovod: setup
 		env MAKEFLAGS=-j2 HOROVOD_WITH_PYTORCH=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 \
 			HOROVOD_WITHOUT_TENSORFLOW=1 HOROVOD_WITHOUT_MXNET=1 \
 			$(PY) -m pip install --no-build-isolation --no-cache-dir $$src; \
-		$(PY) -c "import horovod.torch as hvd; print('horovod', hvd.__version__ if hasattr(hvd, '__version__') else '', 'built: gloo', hvd.gloo_built())"; \
+		$(PY) -c "import horovod, horovod.torch as hvd; print('horovod', horovod.__version__, 'installed; gloo:', hvd.gloo_built())"; \
 	fi
 
 clean:

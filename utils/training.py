@@ -189,7 +189,7 @@ class Trainer:
         with autocast(self.run.device, self.settings.amp):
             loss, logs = self.loss_fn(self.wrapped, batch)
         self._check_finite(loss)
-        self.optimizer.zero_grad(set_to_none=True)
+        self.optimizer.zero_grad()  # set_to_none by default; Horovod's optimizer takes no argument
         self.scaler.scale(loss).backward()
         horovod = self.run.dist.engine == "horovod"
         if horovod:
