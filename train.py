@@ -5,12 +5,17 @@ import sys
 
 from options import Script, dispatch
 from stacked_hourglass import train as hourglass_train
+from twod_threed import train as twod_threed_train
 
 SCRIPTS: dict[str, Script] = {
     "hourglass_mpii": Script(
         help="stacked hourglass on MPII-format data (RGB -> 2D heatmaps)",
         run=hourglass_train.train, add_options=hourglass_train.add_options,
         check=hourglass_train.check_options, training=True),
+    "2d3d_h36m": Script(
+        help="3D pose baseline on Human3.6M: 2D joints (px) -> root-relative 3D joints (mm)",
+        run=twod_threed_train.run_train, add_options=twod_threed_train.add_options,
+        check=twod_threed_train.check_options, training=True),
 }
 
 

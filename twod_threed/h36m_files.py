@@ -21,6 +21,18 @@ TEST_SUBJECTS: tuple[int, ...] = (9, 11)
 CORRUPT_SEQUENCES: frozenset[tuple[int, str]] = frozenset({(11, "Directions")})
 
 PoseSequences = dict[tuple[int, str], np.ndarray]
+# Detections of the 3D pose baseline use other names for two actions of some subjects.
+DETECTION_ACTION_ALIASES: dict[str, tuple[str, ...]] = {"Photo": ("TakingPhoto",), "TakingPhoto": ("Photo",),
+                                                        "WalkDog": ("WalkingDog",), "WalkingDog": ("WalkDog",)}
+
+
+def check_finite(values: np.ndarray, path: Path | str, field: str) -> None:
+    """InputError naming the file, the field and the first bad frame when `values` holds NaN or inf."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        frame = int(np.argwhere(bad)[0][0])
+        raise InputError(f"{path}: '{field}' holds {int(bad.sum())} NaN/inf values (first in frame {frame}); "
+                         f"remove or fill those frames")
 
 
 def _subject_number(name: str, where: Path) -> int:
@@ -48,6 +60,7 @@ def read_baseline_3d(data_dir: str | Path, subjects: tuple[int, ...], drop_corru
                 positions = np.asarray(handle["3D_positions"][()], dtype=np.float64)
             if positions.ndim != 2 or positions.shape[0] != 96:
                 raise InputError(f"{path}: '3D_positions' has shape {positions.shape}, expected (96, T)")
+            check_finite(positions.T, path, "3D_positions")
             poses[(subject, action)] = positions.T.reshape(-1, 32, 3)
     return poses
 
@@ -73,6 +86,7 @@ def read_videopose3d_3d(path: str | Path, subjects: tuple[int, ...], drop_corrup
             if positions.ndim != 3 or positions.shape[1:] != (32, 3):
                 raise InputError(f"{path}: positions_3d['{subject_name}']['{action}'] has shape {positions.shape}, "
                                  f"expected (T, 32, 3)")
+            check_finite(positions, path, f"positions_3d['{subject_name}']['{action}']")
             poses[(subject, action)] = positions * 1000.0  # metres -> mm
     return poses
 
@@ -97,9 +111,12 @@ def read_videopose3d_2d(path: str | Path, subjects: tuple[int, ...]) -> dict[tup
 
 def read_baseline_detections(data_dir: str | Path, subject: int, action: str, camera_id: str) -> np.ndarray | None:
     """Stacked-hourglass detections `S{n}/StackedHourglass/<Action_N>.<camera>.h5` (T, 16, 2) px, or None."""
-    name = f"{action.replace(' ', '_')}.{camera_id}.h5"
-    path = Path(data_dir) / f"S{subject}" / "StackedHourglass" / name
-    if not path.is_file():
+    base, _, number = action.partition(" ")
+    folder = Path(data_dir) / f"S{subject}" / "StackedHourglass"
+    candidates = [folder / f"{'_'.join(filter(None, (name, number)))}.{camera_id}.h5"
+                  for name in (base, *DETECTION_ACTION_ALIASES.get(base, ()))]
+    path = next((c for c in candidates if c.is_file()), None)
+    if path is None:
         return None
     with h5py.File(path, "r") as handle:
         if "poses" not in handle:
@@ -107,6 +124,7 @@ def read_baseline_detections(data_dir: str | Path, subject: int, action: str, ca
         poses = np.asarray(handle["poses"][()], dtype=np.float64)
     if poses.ndim != 3 or poses.shape[1:] != (16, 2):
         raise InputError(f"{path}: 'poses' has shape {poses.shape}, expected (T, 16, 2)")
+    check_finite(poses, path, "poses")
     return poses
 
 

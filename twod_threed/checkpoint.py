@@ -1,0 +1,55 @@
+"""Lifter checkpoints: what `train.py 2d3d_h36m` stores and what other code needs to use the lifter from the file.
+
+    model, config, normaliser = load_lifter("best.pt", device)
+    root_relative_mm = normaliser.denormalise_3d(model(normaliser.normalise_2d(joints_2d_px)))  # (B, 16, 3)
+
+joints_2d_px: (B, 16, 2) image pixels in H36M16_2D order; the result is root-relative camera-frame mm in
+H36M16_3D order (the hip, always zero, left out). Both normaliser maps are differentiable torch ops.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from twod_threed.model import Lifter, LifterConfig
+from twod_threed.normalization import Normaliser
+from utils.checkpoints import CheckpointError, config_from_dict, config_to_dict, load_checkpoint
+
+KIND = "lifter"
+JOINT_ORDERS = {"input": "h36m16_2d", "output": "h36m16_3d"}
+
+
+def lifter_checkpoint_fields(config: LifterConfig, normaliser: Normaliser, extra: dict[str, Any]) -> dict[str, Any]:
+    """The self-describing part of every lifter checkpoint (goes into `LoopSettings.checkpoint_fields`)."""
+    return {"kind": KIND, "model_config": config_to_dict(config), "normalisation": normaliser.state_dict(),
+            "joint_orders": dict(JOINT_ORDERS), "extra": extra}
+
+
+def load_lifter(path: str | Path, device: str | torch.device = "cpu") -> tuple[Lifter, LifterConfig, Normaliser]:
+    """Rebuild the trained lifter (in eval mode), its config and its normaliser from a checkpoint file alone."""
+    payload = load_checkpoint(path, kind=KIND, map_location="cpu")
+    config = config_from_dict(LifterConfig, payload["model_config"], path)
+    if "normalisation" not in payload:
+        raise CheckpointError(f"{path}: missing the field 'normalisation' (the statistics that map pixels to the "
+                              f"network input and its output to mm)")
+    model = Lifter(config)
+    model.load_state_dict(payload["model_state"])
+    normaliser = Normaliser.from_state_dict(payload["normalisation"])
+    return model.to(device).eval(), config, normaliser.to(device)
+
+
+@torch.no_grad()
+def lift(model: Lifter, normaliser: Normaliser, joints_2d_px: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+    """Inference over many poses: (N, 16, 2) px H36M16_2D -> (N, 16, 3) root-relative mm H36M16_3D (eval mode)."""
+    model.eval()
+    device = next(model.parameters()).device
+    outputs = [normaliser.denormalise_3d(model(normaliser.normalise_2d(chunk.to(device))))
+               for chunk in joints_2d_px.split(batch_size)]
+    return torch.cat(outputs) if outputs else torch.zeros(0, 16, 3, device=device)
+
+
+def with_root(root_relative_mm: torch.Tensor) -> torch.Tensor:
+    """(N, 16, 3) H36M16_3D -> (N, 17, 3) H36M-17 with the root (hip) at the origin."""
+    return torch.cat([torch.zeros_like(root_relative_mm[:, :1]), root_relative_mm], dim=1)
