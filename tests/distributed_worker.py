@@ -6,7 +6,8 @@ It goes through exactly what every `train.py` script uses (`start_run`, `build_o
 `Trainer`), on a small MLP regression held in memory, so it runs alone, under `torchrun` or under `horovodrun`.
 At the end each process writes OUT/rank<R>.pt: its final parameters, the sample indices of every step it ran, the
 returned metrics and the gradient norms seen after clipping. Test options make it misbehave on purpose:
-`--kill_at_step` (SIGKILL itself), `--nan_at_step` (a NaN loss, on `--nan_rank` only).
+`--kill_at_step` (SIGKILL itself), `--nan_at_step` (a NaN loss, on `--nan_rank` only), `--stop_at_step`
+(`Trainer.request_stop`, on `--stop_rank` only).
 """
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ INPUTS, OUTPUTS = 6, 2
 class TinyRegressor(nn.Module):
     def __init__(self, hidden: int, dropout: float):
         super().__init__()
-        self.layers = nn.Sequential(nn.Linear(INPUTS, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, OUTPUTS))
+        self.layers = nn.Sequential(nn.Linear(INPUTS, hidden), nn.ReLU(), nn.Dropout(dropout),
+                                    nn.Linear(hidden, OUTPUTS))
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.layers(inputs)  # (B, 2)
@@ -58,6 +60,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--kill_at_step", type=int, default=0, help="SIGKILL this process after this global step")
     group.add_argument("--nan_at_step", type=int, default=0, help="make the loss NaN at this global step")
     group.add_argument("--nan_rank", type=int, default=-1, help="... on this rank only (-1: every rank)")
+    group.add_argument("--stop_at_step", type=int, default=0, help="request a stop while fetching this global step")
+    group.add_argument("--stop_rank", type=int, default=0, help="... on this rank only")
 
 
 def train(opts: argparse.Namespace) -> int:
@@ -74,6 +78,8 @@ def train(opts: argparse.Namespace) -> int:
 
     def make_batches(epoch_sampler: EpochSampler):
         for indices in epoch_sampler.batches():
+            if trainer.global_step + 1 == opts.stop_at_step and run.dist.rank == opts.stop_rank:
+                trainer.request_stop()
             batch_inputs = inputs[indices]
             if opts.noise:
                 batch_inputs = batch_inputs + opts.noise * torch.randn_like(batch_inputs)

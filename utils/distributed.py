@@ -122,7 +122,8 @@ def init_distributed(device: str = "cpu") -> DistContext:
         try:
             import horovod.torch as hvd
         except ImportError as error:
-            raise RuntimeError("launched by horovodrun but horovod.torch does not import; run `make horovod`") from error
+            raise RuntimeError("launched by horovodrun, but horovod.torch does not import: run `make horovod`, "
+                               "which builds Horovod for this torch into .venv") from error
         hvd.init()
         return DistContext("horovod", hvd.rank(), hvd.size(), hvd.local_rank())
     return DistContext()

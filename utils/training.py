@@ -123,6 +123,7 @@ class Trainer:
         self.scheduler, self.after_step = scheduler, after_step
         self.keeper = CheckpointKeeper(run.run_dir, settings.higher_is_better, enabled=run.is_main)
         self.epoch, self.step_in_epoch, self.global_step = 0, 0, 0
+        self._stop_requested, self._stopping = False, False
         self.seed = int(run.options.get("seed") or 0)
         self.scaler = grad_scaler(run.device, settings.amp)
         if run.resume_from is not None:
@@ -210,11 +211,21 @@ class Trainer:
             self.scheduler.step()
         return {"loss": float(loss.detach()), **{k: float(v) for k, v in logs.items()}}
 
+    def request_stop(self) -> None:
+        """Make this the last epoch, ending it after the current step (e.g. a time budget ran out).
+
+        Safe under several processes: any process may ask, and all of them stop after the same step (the request
+        travels with the per-step NaN check). Keep yielding batches after asking; stopping the batches early on one
+        process only would leave the others waiting."""
+        self._stop_requested = True
+
     def _check_finite(self, loss: torch.Tensor) -> None:
-        """Stop every process, before the update, when the loss is NaN/inf on any of them."""
-        bad = torch.tensor([0.0 if torch.isfinite(loss.detach()).all() else 1.0])
-        if self.run.dist.all_reduce_sum(bad).item() > 0:
-            where = "" if bad.item() > 0 else " on another process"
+        """Stop every process, before the update, when the loss is NaN/inf on any of them; share stop requests."""
+        bad = torch.tensor([0.0 if torch.isfinite(loss.detach()).all() else 1.0, float(self._stop_requested)])
+        reduced = self.run.dist.all_reduce_sum(bad)
+        self._stopping = self._stopping or reduced[1].item() > 0
+        if reduced[0].item() > 0:
+            where = "" if bad[0].item() > 0 else " on another process"
             self._diverged(f"the loss became non-finite{where} (here: {float(loss.detach())}) at step "
                            f"{self.step_in_epoch + 1} of epoch {self.epoch + 1}")
 
@@ -244,6 +255,11 @@ class Trainer:
                 self.run.logger.scalars(logs, self.global_step, prefix="train/")
                 self.run.logger.scalars({"lr": self.optimizer.param_groups[0]["lr"]}, self.global_step)
                 bar.set_postfix(loss=f"{logs['loss']:.4g}")
+            if self._stopping:
+                self.run.logger.info(f"[{self.run.name}] stop requested: epoch {self.epoch + 1} ends after step "
+                                     f"{self.step_in_epoch} and is the last")
+                self.settings.epochs = self.epoch + 1
+                break
             if self.settings.checkpoint_every and self.step_in_epoch % self.settings.checkpoint_every == 0:
                 self.save()
         bar.close()

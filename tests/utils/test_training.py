@@ -121,6 +121,15 @@ def test_save_refuses_non_finite_weights(tmp_path):
     run.close()
 
 
+def test_request_stop_ends_the_epoch_after_the_current_step_and_makes_it_the_last(tmp_path):
+    result = run_in_process(tmp_path, "--epochs", "3", "--stop_at_step", "3", name="stop")
+    assert len(result["seen"]) == 3
+    payload = load_checkpoint(tmp_path / "checkpoints" / "toy_stop" / "last.pt")
+    assert (payload["epoch"], payload["step_in_epoch"], payload["global_step"]) == (1, 0, 3)
+    log = (tmp_path / "checkpoints" / "toy_stop" / "log.txt").read_text()
+    assert "stop requested: epoch 1 ends after step 3 and is the last" in log
+
+
 # -- amp, clipping, optimizers, lr -------------------------------------------------------------------------------
 def test_amp_runs_the_forward_pass_in_bfloat16_on_cpu(tmp_path):
     result = run_in_process(tmp_path, "--epochs", "1", "--amp", name="amp")
