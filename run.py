@@ -5,8 +5,13 @@ import sys
 
 from options import Script, dispatch
 from stacked_hourglass import run as hourglass_run
+from twod_threed import run as twod_threed_run
 
 SCRIPTS: dict[str, Script] = {
+    "2d3d_h36m": Script(
+        help="lift 2D poses (npz/json, H36M or MPII order) to root-relative 3D poses with a lifter checkpoint",
+        run=twod_threed_run.run_lifter, add_options=twod_threed_run.add_options,
+        check=twod_threed_run.check_options),
     "hourglass_mpii": Script(
         help="2D joints with a trained stacked hourglass (.mat/.npz for eval.py mpii_PCKh)",
         run=hourglass_run.run, add_options=hourglass_run.add_options, check=hourglass_run.check_options),
