@@ -2,8 +2,8 @@
 
 `load_pose_pairs(data_dir, subjects)` reads either file layout (see `h36m_files`), turns every sequence into each
 camera's frame, makes the 3D root-relative (H36M16_3D, mm) and the 2D either the distorted projection of the same
-pose (H36M16_2D, px) or detections, and returns whole-dataset tensors. The result is cached in `.cache/twod_threed/`
-keyed by the source files' paths, sizes and modification times.
+pose (H36M16_2D, px) or detections, and returns whole-dataset tensors. The result is cached
+(see `cache_dir`) keyed by the source files' paths, sizes and modification times.
 """
 from __future__ import annotations
 
@@ -24,7 +24,14 @@ from utils.errors import InputError
 from utils.run_logging import get_logger
 from utils.skeletons import H36M16_2D_FROM_17, MPII_TO_H36M16_2D, h36m17_from_32
 
-CACHE_DIR = Path(__file__).resolve().parents[1] / ".cache" / "twod_threed"
+
+
+def cache_dir() -> Path:
+    """Where prepared tensors and statistics are cached: $STITCHPOSE_CACHE/twod_threed or <repo>/.cache/twod_threed."""
+    from synthetic.cache import cache_root
+
+    return cache_root() / "twod_threed"
+
 CACHE_VERSION = 1
 INPUT_2D_SOURCES = ("gt", "detections")  # or the path of a VideoPose3D data_2d_h36m_<source>.npz
 
@@ -214,18 +221,18 @@ def build_pose_pairs(h36m_dir: Path, subjects: tuple[int, ...], input_2d: str = 
 
 
 def load_pose_pairs(data_dir: str | Path | None = None, subjects: tuple[int, ...] = TRAIN_SUBJECTS,
-                    input_2d: str = "gt", drop_corrupt: bool = True, cache_dir: Path | None = CACHE_DIR) -> PosePairs:
+                    input_2d: str = "gt", drop_corrupt: bool = True, cache: bool = True) -> PosePairs:
     """Camera-frame pairs of `subjects` (default: the training subjects; TEST_SUBJECTS for S9, S11).
 
     data_dir: a folder with cameras.h5 and either layout, a dataset root with h36m/, or None for the embedded
     synthetic dataset. input_2d: 'gt' (distorted projection of the 3D), 'detections' (S*/StackedHourglass h5, MPII
-    order) or a VideoPose3D data_2d_h36m_<source>.npz path. cache_dir=None reads the files every time.
+    order) or a VideoPose3D data_2d_h36m_<source>.npz path. cache=False reads the files every time.
     """
     h36m_dir = resolve_h36m_dir(data_dir)
     subjects = tuple(int(s) for s in subjects)
-    if cache_dir is None:
+    if not cache:
         return build_pose_pairs(h36m_dir, subjects, input_2d, drop_corrupt)
-    path = Path(cache_dir) / f"pairs_{cache_key(data_dir, subjects, input_2d, drop_corrupt)}.pt"
+    path = cache_dir() / f"pairs_{cache_key(data_dir, subjects, input_2d, drop_corrupt)}.pt"
     if path.is_file():
         try:
             return PosePairs(**torch.load(path, weights_only=True))

@@ -16,7 +16,7 @@ from torch import nn
 
 from twod_threed.augmentation import augment_orthogonal
 from twod_threed.checkpoint import lift, lifter_checkpoint_fields, with_root
-from twod_threed.data import CACHE_DIR, PosePairs, cache_key, load_pose_pairs, save_atomic
+from twod_threed.data import PosePairs, cache_dir, cache_key, load_pose_pairs, save_atomic
 from twod_threed.h36m_files import TEST_SUBJECTS, TRAIN_SUBJECTS
 from twod_threed.model import Lifter, LifterConfig, count_parameters
 from twod_threed.normalization import Normaliser
@@ -116,7 +116,7 @@ def test_metrics(predicted_mm: torch.Tensor, truth_mm: torch.Tensor) -> dict[str
 def make_normaliser(opts: argparse.Namespace, train: PosePairs) -> Normaliser:
     """Training-set statistics of the chosen mode, computed once per dataset and cached in .cache/."""
     mode = "dataset" if opts.dataset_normalization else "per_instance"
-    path = CACHE_DIR / f"stats_{mode}_{cache_key(opts.data_dir, opts.train_subjects, opts.input_2d)}.pt"
+    path = cache_dir() / f"stats_{mode}_{cache_key(opts.data_dir, opts.train_subjects, opts.input_2d)}.pt"
     if path.is_file():
         return Normaliser.from_state_dict(torch.load(path, weights_only=True))
     normaliser = Normaliser.from_training_data(train.joints_2d_px, train.root_relative_mm, mode)
