@@ -5,6 +5,7 @@ import sys
 
 from options import Script, dispatch
 from stacked_hourglass import run as hourglass_run
+from stitched import run as stitched_run
 from twod_threed import run as twod_threed_run
 
 SCRIPTS: dict[str, Script] = {
@@ -15,6 +16,9 @@ SCRIPTS: dict[str, Script] = {
     "hourglass_mpii": Script(
         help="2D joints with a trained stacked hourglass (.mat/.npz for eval.py mpii_PCKh)",
         run=hourglass_run.run, add_options=hourglass_run.add_options, check=hourglass_run.check_options),
+    "stitched_mpii": Script(
+        help="RGB images -> 2D joints (px) and root-relative 3D joints (mm) with the stitched network",
+        run=stitched_run.run, add_options=stitched_run.add_options, check=stitched_run.check_options),
 }
 
 

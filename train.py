@@ -5,6 +5,7 @@ import sys
 
 from options import Script, dispatch
 from stacked_hourglass import train as hourglass_train
+from stitched import train as stitched_train
 from twod_threed import train as twod_threed_train
 
 SCRIPTS: dict[str, Script] = {
@@ -16,6 +17,10 @@ SCRIPTS: dict[str, Script] = {
         help="3D pose baseline on Human3.6M: 2D joints (px) -> root-relative 3D joints (mm)",
         run=twod_threed_train.run_train, add_options=twod_threed_train.add_options,
         check=twod_threed_train.check_options, training=True),
+    "stitched_h36m": Script(
+        help="fine-tune the stitched RGB -> 3D network end to end on Human3.6M-format frames",
+        run=stitched_train.run_train, add_options=stitched_train.add_options,
+        check=stitched_train.check_options, training=True),
 }
 
 

@@ -1,0 +1,108 @@
+"""`python run.py stitched_mpii`: RGB images -> 2D joints (image px) and root-relative 3D joints (mm).
+
+Input: a folder of images (`--img_dir`, one person per whole image, or per box of `--boxes` JSON
+{image name: [[x1, y1, x2, y2], ...]}), or a split of an MPII-format dataset (`--data_dir`, `--split`; the embedded
+default when neither is given). Output in `--output_dir`:
+- `stitched_predictions.npz`: `preds` (N, 16, 2) MPII order, image px (what `eval.py mpii_PCKh` reads), `poses_3d`
+  (N, 17, 3) H36M-17 root-relative camera-frame mm, root = 0 (what `eval.py h36m_MPJPE` and `viz.py` read),
+  `image_names` (N,), `center_px` (N, 2), `box_px` (N,), `missing` (N,) people whose image could not be read;
+- `stitched_predictions.mat` (`preds`), and `stitched_predictions.json` (one object per person).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import scipy.io
+import torch
+
+from stacked_hourglass.annotations import load_split, mpii_folder
+from stacked_hourglass.run import default_data_dir, folder_records, plain_loader
+from stitched.network import StitchedNetwork, build_network, heatmap_to_image_matrices
+from stitched.train import add_network_options, check_network_options
+from twod_threed.checkpoint import with_root
+from utils.errors import InputError
+from utils.precision import autocast
+from utils.run_logging import get_logger, progress
+
+OUTPUT_STEM = "stitched_predictions"
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    parser.set_defaults(batch_size=16, output_dir="outputs/stitched_mpii")
+    add_network_options(parser)
+    group = parser.add_argument_group("stitched_mpii")
+    group.add_argument("--img_dir", default=None, help="folder of images to run on")
+    group.add_argument("--boxes", default=None,
+                       help="with --img_dir: JSON {image name: [[x1, y1, x2, y2], ...]} person boxes "
+                            "(default: one person per whole image)")
+    group.add_argument("--split", choices=("valid", "train", "all"), default="valid",
+                       help="without --img_dir: people of this split of --data_dir (or of the embedded default)")
+
+
+def check_options(opts: argparse.Namespace) -> str | None:
+    if opts.boxes and not opts.img_dir:
+        return "--boxes needs --img_dir"
+    return check_network_options(opts)
+
+
+@torch.no_grad()
+def predict(network: StitchedNetwork, loader, count: int, device: torch.device, amp: bool = False) -> dict:
+    """Run over a loader of plain crops (hourglass JpegDataset batches); missing images are flagged, not fatal."""
+    network.eval()
+    joints_2d, poses_3d = np.zeros((count, 16, 2)), np.zeros((count, 17, 3))
+    missing, skipped = np.zeros(count, bool), []
+    for batch in progress(loader, desc="stitched RGB -> 3D"):
+        for item in batch["skipped"]:
+            missing[item.index] = True
+            skipped.append(item.path)
+        if "image" not in batch:
+            continue
+        matrices = heatmap_to_image_matrices(batch["image_to_input"].numpy()).to(device)
+        with autocast(device, amp):
+            output = network(batch["image"].to(device), matrices)
+        index = batch["index"].numpy()
+        joints_2d[index] = output["joints_2d_px"].float().cpu().numpy()
+        poses_3d[index] = with_root(output["root_relative_mm"].float()).cpu().numpy()
+    return {"preds": joints_2d, "poses_3d": poses_3d, "missing": missing, "skipped": skipped}
+
+
+def write_outputs(output_dir: Path, records, result: dict) -> Path:
+    output_dir.mkdir(parents=True, exist_ok=True)
+    path = output_dir / f"{OUTPUT_STEM}.npz"
+    np.savez(path, preds=result["preds"], poses_3d=result["poses_3d"], image_names=records.image_names,
+             center_px=records.center_px, box_px=records.box_px, missing=result["missing"])
+    scipy.io.savemat(output_dir / f"{OUTPUT_STEM}.mat", {"preds": result["preds"]})
+    people = [{"image": str(name), "joints_2d_px": joints.round(2).tolist(), "joints_3d_mm": pose.round(2).tolist(),
+               "missing": bool(gone)}
+              for name, joints, pose, gone in zip(records.image_names, result["preds"], result["poses_3d"],
+                                                  result["missing"])]
+    (output_dir / f"{OUTPUT_STEM}.json").write_text(json.dumps(
+        {"joint_order_2d": "mpii16", "joint_order_3d": "h36m17", "units_2d": "image px",
+         "units_3d": "mm, root-relative, camera frame", "people": people}))
+    return path
+
+
+def run(opts: argparse.Namespace) -> Path:
+    logger = get_logger()
+    device = torch.device(opts.device)
+    network = build_network(opts.load, opts.load_hourglass, opts.load_2d3d, opts.softargmax_beta,
+                            opts.learnable_beta).to(device)
+    if opts.img_dir:
+        image_dir = Path(opts.img_dir)
+        if not image_dir.is_dir():
+            raise InputError(f"--img_dir {image_dir} is not a folder")
+        records = folder_records(image_dir, opts.boxes)
+    else:
+        folder = mpii_folder(opts.data_dir or default_data_dir())
+        image_dir, records = folder / "images", load_split(folder, opts.split)
+    loader = plain_loader(records, image_dir, network.input_res, opts.batch_size, opts.workers)
+    result = predict(network, loader, len(records), device, opts.amp)
+    if result["skipped"]:
+        logger.warning(f"{len(result['skipped'])} of {len(records)} people have no readable image (first: "
+                       f"{result['skipped'][0]}); they are marked 'missing' in the outputs")
+    path = write_outputs(Path(opts.output_dir), records, result)
+    logger.info(f"wrote 2D and 3D poses of {len(records)} people to {path} (and .mat, .json)")
+    return path
