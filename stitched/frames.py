@@ -135,5 +135,5 @@ def load_frames(data_dir: str | Path | None, subjects: tuple[int, ...], input_re
                       root_relative_mm=pairs.root_relative_mm[index].float(), names=np.asarray(names))
     save_atomic({"images": frames.images, "image_to_input": frames.image_to_input,
                  "joints_2d_px": frames.joints_2d_px, "root_relative_mm": frames.root_relative_mm,
-                 "names": list(frames.names)}, cache_file)
+                 "names": [str(name) for name in frames.names]}, cache_file)
     return frames

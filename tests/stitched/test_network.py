@@ -1,0 +1,65 @@
+import numpy as np
+import pytest
+import torch
+
+from stacked_hourglass import transforms
+from stitched.network import heatmap_to_image_matrices, load_stitched, stitch
+from stitched.train import checkpoint_fields, freeze
+from twod_threed.checkpoint import load_lifter
+from utils.checkpoints import save_checkpoint
+from utils.skeletons import MPII_TO_H36M16_2D
+
+
+def test_forward_shapes_and_gradient_reaches_both_networks(stage_checkpoints):
+    network = stitch(*stage_checkpoints)
+    images = torch.randint(0, 255, (2, 3, 64, 64), dtype=torch.uint8)
+    matrices = heatmap_to_image_matrices(transforms.crop_matrix(np.array([[50.0, 60.0]] * 2), np.array([80.0] * 2), 64))
+    output = network(images, matrices)
+    assert output["joints_2d_px"].shape == (2, 16, 2)
+    assert output["root_relative_mm"].shape == (2, 16, 3)
+    output["root_relative_mm"].square().mean().backward()
+    assert network.hourglass.stem[0].weight.grad.abs().sum() > 0  # the 3D loss trains the hourglass
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in network.lifter.parameters() if p.dim() > 1)
+
+
+def test_2d_joints_land_in_the_image_box(stage_checkpoints):
+    network = stitch(*stage_checkpoints).eval()
+    center, side = np.array([[300.0, 200.0]]), np.array([100.0])
+    matrices = heatmap_to_image_matrices(transforms.crop_matrix(center, side, 64))
+    joints = network(torch.zeros(1, 3, 64, 64, dtype=torch.uint8), matrices)["joints_2d_px"][0]
+    assert ((joints - torch.tensor([300.0, 200.0])).abs() <= 50.0).all()
+
+
+def test_lifter_part_equals_the_lifter_checkpoint(stage_checkpoints):
+    network = stitch(*stage_checkpoints).eval()
+    lifter, _, normaliser = load_lifter(stage_checkpoints[1])
+    joints_mpii = torch.rand(3, 16, 2) * 100
+    expected = normaliser.denormalise_3d(lifter(normaliser.normalise_2d(joints_mpii[:, list(MPII_TO_H36M16_2D)])))
+    got = network.normaliser.denormalise_3d(network.lifter(
+        network.normaliser.normalise_2d(joints_mpii[:, list(MPII_TO_H36M16_2D)])))
+    torch.testing.assert_close(got, expected)
+
+
+def test_stitched_checkpoint_round_trip(stage_checkpoints, tmp_path):
+    network = stitch(*stage_checkpoints, softargmax_beta=20.0, learnable_beta=True)
+    save_checkpoint(tmp_path / "s.pt", {**checkpoint_fields(network), "model_state": network.state_dict()})
+    again = load_stitched(tmp_path / "s.pt")
+    assert again.config == network.config
+    for (name, a), (_, b) in zip(network.state_dict().items(), again.state_dict().items()):
+        torch.testing.assert_close(a, b, msg=name)
+
+
+def test_frozen_hourglass_stays_in_eval_mode_and_gets_no_gradient(stage_checkpoints):
+    network = stitch(*stage_checkpoints)
+    trainable = freeze(network, hourglass=True, lifter=False)
+    network.train()
+    assert not network.hourglass.training and network.lifter.training
+    assert all(not p.requires_grad for p in network.hourglass.parameters())
+    assert len(trainable) == len(list(network.lifter.parameters()))
+
+
+def test_wrong_checkpoint_kind_is_refused(stage_checkpoints):
+    from utils.checkpoints import CheckpointError
+
+    with pytest.raises(CheckpointError, match="expected a 'hourglass'"):
+        stitch(stage_checkpoints[1], stage_checkpoints[1])
