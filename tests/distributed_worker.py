@@ -1,6 +1,7 @@
-"""A tiny `train.py`-like script for the loop, resume and distributed tests.
+"""A tiny `train.py`-like script for the loop, resume and distributed tests, and a wrapper of the real scripts.
 
     python tests/distributed_worker.py --out OUT --checkpoint_dir DIR [training options] [test options]
+    python tests/distributed_worker.py --train_script NAME --dump_dir DIR [train.py NAME options]
 
 It goes through exactly what every `train.py` script uses (`start_run`, `build_optimizer`, `EpochSampler`,
 `Trainer`), on a small MLP regression held in memory, so it runs alone, under `torchrun` or under `horovodrun`.
@@ -130,8 +131,39 @@ def train(opts: argparse.Namespace) -> int:
 SCRIPT = Script(help="tiny regression for the training-loop tests", run=train, add_options=add_options, training=True)
 
 
+def run_train_script(name: str, dump_dir: Path, argv: list[str]) -> int:
+    """`train.py NAME ARGV...`, and each process writes DUMP_DIR/rank<R>.pt: the model's parameters before and
+    after `Trainer.fit` (buffers such as batch-norm statistics left out), its metrics and where it ran."""
+    fit = Trainer.fit
+
+    def fit_and_dump(trainer: Trainer) -> dict[str, float]:
+        def parameters() -> dict[str, torch.Tensor]:
+            return {k: v.detach().float().cpu().clone() for k, v in trainer.model.named_parameters()}
+
+        initial = parameters()
+        metrics = fit(trainer)
+        dump_dir.mkdir(parents=True, exist_ok=True)
+        torch.save({"initial": initial, "params": parameters(), "metrics": metrics, "engine": trainer.run.dist.engine,
+                    "world_size": trainer.run.dist.world_size, "global_step": trainer.global_step},
+                   dump_dir / f"rank{trainer.run.dist.rank}.pt")
+        return metrics
+
+    import train
+
+    Trainer.fit = fit_and_dump
+    try:
+        return train.main([name, *argv])
+    finally:
+        Trainer.fit = fit
+
+
 def main(argv: list[str] | None = None) -> int:
-    return dispatch("train", {"toy": SCRIPT}, ["toy", *(sys.argv[1:] if argv is None else argv)])
+    """`[toy options]`, or `--train_script NAME --dump_dir DIR [train.py NAME options]`."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--train_script"]:
+        assert argv[2] == "--dump_dir", "usage: --train_script NAME --dump_dir DIR [options]"
+        return run_train_script(argv[1], Path(argv[3]), argv[4:])
+    return dispatch("train", {"toy": SCRIPT}, ["toy", *argv])
 
 
 if __name__ == "__main__":

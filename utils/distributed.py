@@ -49,6 +49,9 @@ class DistContext:
         if self.engine == "horovod":
             import horovod.torch as hvd
 
+            # Horovod reduces contiguous tensors only, gradients included: undo channels_last and the like.
+            if not all(t.is_contiguous() for t in [*model.parameters(), *model.buffers()]):
+                model.to(memory_format=torch.contiguous_format)
             hvd.broadcast_parameters(model.state_dict(), root_rank=0)
         return model
 
