@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import colorsys
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -60,33 +61,48 @@ def sample_appearance(rng: np.random.Generator) -> Appearance:
     )
 
 
-def _pattern(kind: str, along_mm: np.ndarray, across: np.ndarray, period_mm: float) -> np.ndarray:
-    """(N,) bool: pixels painted with the second colour."""
-    if kind == "stripes":
-        return (along_mm // period_mm) % 2 == 1
-    if kind == "vstripes":
-        return ((across + 1) * 3).astype(int) % 2 == 1
-    if kind == "check":
-        return ((along_mm // period_mm) + ((across + 1) * 2.5).astype(int)) % 2 == 1
-    return np.zeros(along_mm.shape, dtype=bool)
+_PATTERN_CODES = {"plain": 0, "stripes": 1, "vstripes": 2, "check": 3}
 
 
-def part_colour(appearance: Appearance, material: str, along_mm: np.ndarray, across: np.ndarray) -> np.ndarray:
-    """(N, 3) unshaded RGB of the pixels of one part. Materials: top, sleeve, forearm, bottom, shin, skin, shoes."""
+def _material_palette(appearance: Appearance, material: str) -> tuple[np.ndarray, np.ndarray, int, float]:
+    """(first colour, second colour, pattern code, pattern period mm) of a material on this person.
+
+    Materials: top, sleeve, forearm (sleeve or skin), bottom, shin (trousers or skin), skin, shoes, head.
+    """
     if material == "forearm":
         material = "top" if appearance.long_sleeves else "skin"
-    if material == "sleeve":
-        material = "top"
     if material == "shin":
         material = "skin" if appearance.shorts else "bottom"
-    if material == "top":
-        mask = _pattern(appearance.top_pattern, along_mm, across, appearance.stripe_mm)
-        return np.where(mask[:, None], appearance.top_second, appearance.top)
+    if material in ("top", "sleeve"):
+        return appearance.top, appearance.top_second, _PATTERN_CODES[appearance.top_pattern], appearance.stripe_mm
     if material == "bottom":
-        mask = _pattern(appearance.bottom_pattern, along_mm, across, appearance.stripe_mm * 1.5)
-        return np.where(mask[:, None], appearance.bottom_second, appearance.bottom)
-    colour = {"skin": appearance.skin, "shoes": appearance.shoes}[material]
-    return np.broadcast_to(colour, (len(along_mm), 3))
+        return (appearance.bottom, appearance.bottom_second, _PATTERN_CODES[appearance.bottom_pattern],
+                appearance.stripe_mm * 1.5)
+    colour = {"skin": appearance.skin, "shoes": appearance.shoes, "head": appearance.skin}[material]
+    return colour, colour, 0, 1.0
+
+
+def part_colours(appearance: Appearance, materials: tuple[str, ...], part: np.ndarray, along_mm: np.ndarray,
+                 across: Callable[[], np.ndarray]) -> np.ndarray:
+    """(N, 3) unshaded RGB of pixels of parts `part` (N,) whose materials are `materials` (P,).
+
+    along_mm (N,) distance from the part's first end; `across()` gives (N,) -1 .. 1 over the part's width (computed
+    only when a pattern needs it). Stripes run around the limb, vertical stripes along it, checks both.
+    """
+    palettes = [_material_palette(appearance, material) for material in materials]
+    first = np.array([palette[0] for palette in palettes], dtype=np.float32)
+    second = np.array([palette[1] for palette in palettes], dtype=np.float32)
+    code = np.array([palette[2] for palette in palettes])[part]
+    period = np.array([palette[3] for palette in palettes], dtype=np.float32)[part]
+    second_colour = np.zeros(len(part), dtype=bool)
+    if (code == 1).any() or (code == 3).any():
+        band = (along_mm // period).astype(np.int32)
+        second_colour |= (code == 1) & (band % 2 == 1)
+        if (code == 3).any():
+            second_colour |= (code == 3) & ((band + ((across() + 1) * 2.5).astype(np.int32)) % 2 == 1)
+    if (code == 2).any():
+        second_colour |= (code == 2) & (((across() + 1) * 3).astype(np.int32) % 2 == 1)
+    return np.where(second_colour[:, None], second[part], first[part])
 
 
 def head_colour(appearance: Appearance, normals: np.ndarray, face_dir: np.ndarray, up_dir: np.ndarray) -> np.ndarray:
@@ -96,7 +112,7 @@ def head_colour(appearance: Appearance, normals: np.ndarray, face_dir: np.ndarra
     """
     side_dir = np.cross(up_dir, face_dir)
     front, up, side = normals @ face_dir, normals @ up_dir, normals @ side_dir
-    colour = np.broadcast_to(appearance.skin, normals.shape).copy()
+    colour = np.broadcast_to(appearance.skin, normals.shape).astype(np.float32)
     hair = (up > appearance.hair_line) | (front < -0.15) | ((front < 0.25) & (up > 0.0))
     colour[hair] = appearance.hair
     eyes = (front > 0.55) & (up > 0.05) & (up < 0.3) & (np.abs(side) > 0.15) & (np.abs(side) < 0.45)

@@ -108,12 +108,21 @@ def studio_background(rng: np.random.Generator, rotation: np.ndarray, centre_mm:
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
-def finish(image: np.ndarray, rng: np.random.Generator, blur_sigma: float, noise_std: float) -> np.ndarray:
-    """Camera look: Gaussian blur, a colour cast and sensor noise (a random tile repeated over the image)."""
-    out = cv2.GaussianBlur(image, (0, 0), blur_sigma) if blur_sigma > 0 else image.copy()
-    out = cv2.transform(out, np.diag(rng.uniform(0.92, 1.08, 3)))
-    height, width = out.shape[:2]
+def soften(image: np.ndarray, blur_sigma: float, cast: np.ndarray) -> np.ndarray:
+    """Lens blur (5 x 5 Gaussian) and a per-channel colour cast (3,) gains."""
+    out = cv2.GaussianBlur(image, (5, 5), blur_sigma) if blur_sigma > 0 else image
+    return cv2.transform(out, np.diag(cast))
+
+
+def add_noise(image: np.ndarray, rng: np.random.Generator, noise_std: float) -> np.ndarray:
+    """Sensor noise: a random 96 x 96 tile of Gaussian noise repeated over the image (cheap, looks like grain)."""
+    height, width = image.shape[:2]
     tile = np.round(rng.standard_normal((96, 96, 3)) * noise_std).astype(np.int16)
     reps = (height // 96 + 1, width // 96 + 1, 1)
-    out = cv2.add(out, np.tile(np.clip(tile, 0, 255).astype(np.uint8), reps)[:height, :width])
+    out = cv2.add(image, np.tile(np.clip(tile, 0, 255).astype(np.uint8), reps)[:height, :width])
     return cv2.subtract(out, np.tile(np.clip(-tile, 0, 255).astype(np.uint8), reps)[:height, :width])
+
+
+def finish(image: np.ndarray, rng: np.random.Generator, blur_sigma: float, noise_std: float) -> np.ndarray:
+    """Camera look: blur, a random colour cast and sensor noise."""
+    return add_noise(soften(image, blur_sigma, rng.uniform(0.92, 1.08, 3)), rng, noise_std)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from synthetic.cache import GENERATOR_VERSION
-from synthetic.h36m_scene import (CORRUPT_SEQUENCES, SUBJECTS, finish_frame, make_sequence, render_frame,
+from synthetic.h36m_scene import (CORRUPT_SEQUENCES, SUBJECTS, make_sequence, render_frame,
                                   rendered_frames, studio, subject_identity)
 from synthetic.motions import ACTIONS
 from synthetic.mpii_scene import render_mpii_image
@@ -47,7 +48,7 @@ SIZES: dict[str, SizeConfig] = {
     "tiny": SizeConfig("tiny", 24, 12, (40, 60), 2, 1,
                        actions=("Directions", "Greeting", "Purchases", "Sitting", "SittingDown", "Walking"),
                        render_subjects=(1, 9, 11), render_takes=1),
-    "small": SizeConfig("small", 800, 200, (250, 400), 2, 1),
+    "small": SizeConfig("small", 800, 200, (250, 400), 2, 1, render_takes=1),
     "medium": SizeConfig("medium", 4000, 1000, (600, 1000), 2, 4),
     "large": SizeConfig("large", 16000, 3000, (1500, 2500), 2, 10),
 }
@@ -93,13 +94,12 @@ def _h36m_task(out_dir: str, seed: int, subject: int, camera_id: str, frames: li
     """Draw the frames of one subject seen by one camera; frames: (action, frame, points (34, 3), chairs)."""
     camera = h36m_rig(subject, seed)[camera_id]
     shape, appearance = subject_identity(subject, seed)
-    background = studio(subject, camera, seed)
+    view = studio(subject, camera, seed)
     index = []
     for action, frame, points, chairs in frames:
         rng = np.random.default_rng([seed, 3, subject, int(camera_id), frame, *action.encode()])
-        canvas = render_frame(background, camera, points, shape, appearance, chairs, rng)
         image = frame_path(subject, action, camera_id, frame)
-        _write_jpeg(Path(out_dir) / "h36m" / image, finish_frame(canvas, rng))
+        _write_jpeg(Path(out_dir) / "h36m" / image, render_frame(view, points, shape, appearance, chairs, rng).image)
         index.append({"subject": f"S{subject}", "action": action, "camera": camera_id, "frame": frame,
                       "image": image})
     return "h36m", index
@@ -111,10 +111,10 @@ def _run_task(task: tuple) -> tuple[str, list]:
     return _mpii_task(*args) if kind == "mpii" else _h36m_task(*args)
 
 
-def _sequences(config: SizeConfig, seed: int, progress: bool):
+def _sequences(config: SizeConfig, seed: int):
     """All pose sequences, and per (subject, camera) the frames to draw."""
     sequences, render_jobs = [], {}
-    for subject in tqdm(SUBJECTS, desc="poses", disable=not progress, leave=False):
+    for subject in SUBJECTS:
         for action in config.actions:
             for take in range(config.takes_per_action):
                 action_index = ACTIONS.index(action)
@@ -135,27 +135,35 @@ def _sequences(config: SizeConfig, seed: int, progress: bool):
 
 def generate_dataset(out_dir: str | Path, size: str = "small", seed: int = 0, workers: int = 2,
                      progress: bool = True) -> dict:
-    """Write a complete dataset into `out_dir` (created; should be empty). Returns the contents of info.json."""
+    """Write a complete dataset into `out_dir` (created; should be empty). Returns the contents of info.json.
+
+    The photos start rendering in the worker processes first; meanwhile this process computes the pose sequences,
+    writes the Human3.6M pose files and then queues the Human3.6M frames.
+    """
     if size not in SIZES:
         raise ValueError(f"unknown size '{size}', expected one of {', '.join(SIZES)}")
     config, out_dir = SIZES[size], Path(out_dir)
     (out_dir / "mpii" / "images").mkdir(parents=True, exist_ok=True)
     (out_dir / "h36m").mkdir(parents=True, exist_ok=True)
-    sequences, render_jobs = _sequences(config, seed, progress)
     plan = plan_mpii(config, seed)
-    tasks = [("h36m", (str(out_dir), seed, subject, camera_id, frames))
-             for (subject, camera_id), frames in render_jobs.items()]
-    tasks += [("mpii", (str(out_dir), seed, plan[start:start + 8])) for start in range(0, len(plan), 8)]
     mpii_images, h36m_frames = [], []
-    total = len(plan) + sum(len(frames) for frames in render_jobs.values())
-    with tqdm(total=total, desc=f"synthetic {size}", unit="img", disable=not progress) as bar:
-        for kind, items in _map(tasks, workers):
+    with _executor(workers) as executor, tqdm(total=len(plan), desc=f"synthetic {size}", unit="img",
+                                              disable=not progress) as bar:
+        pending = [executor.submit(_run_task, ("mpii", (str(out_dir), seed, plan[start:start + 8])))
+                   for start in range(0, len(plan), 8)]
+        sequences, render_jobs = _sequences(config, seed)
+        bar.total += sum(len(frames) for frames in render_jobs.values())
+        pending += [executor.submit(_run_task, ("h36m", (str(out_dir), seed, subject, camera_id, frames)))
+                    for (subject, camera_id), frames in render_jobs.items()]
+        counts = _write_h36m_poses(out_dir / "h36m", sequences, seed)
+        for future in as_completed(pending):
+            kind, items = future.result()
             (mpii_images if kind == "mpii" else h36m_frames).extend(items)
             bar.update(len(items))
     mpii_images.sort(key=lambda record: record.file_name)
     h36m_frames.sort(key=lambda item: (int(item["subject"][1:]), item["action"], item["camera"], item["frame"]))
-    counts = write_mpii_annotations(out_dir / "mpii", mpii_images)
-    counts.update(_write_h36m(out_dir / "h36m", sequences, h36m_frames, seed))
+    write_frame_index(out_dir / "h36m", h36m_frames)
+    counts.update(write_mpii_annotations(out_dir / "mpii", mpii_images), h36m_rendered_frames=len(h36m_frames))
     info = {"generator": "stitchpose.synthetic", "version": GENERATOR_VERSION, "size": size, "seed": seed,
             "counts": counts, "config": asdict(config),
             "corrupt_sequences": [[f"S{subject}", action] for subject, action in CORRUPT_SEQUENCES]}
@@ -163,18 +171,31 @@ def generate_dataset(out_dir: str | Path, size: str = "small", seed: int = 0, wo
     return info
 
 
-def _map(tasks: list, workers: int):
-    """Run tasks in `workers` processes (results in any order), or here when workers <= 1."""
-    if workers <= 1 or len(tasks) <= 1:
-        yield from map(_run_task, tasks)
-        return
+class _InlineExecutor:
+    """`submit` runs the call at once (workers <= 1): same results, same order of writes."""
+
+    def __enter__(self) -> "_InlineExecutor":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def submit(self, function, *args) -> Future:
+        future: Future = Future()
+        future.set_result(function(*args))
+        return future
+
+
+def _executor(workers: int):
+    if workers <= 1:
+        return _InlineExecutor()
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    with context.Pool(workers) as pool:
-        yield from pool.imap_unordered(_run_task, tasks)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
-def _write_h36m(h36m_dir: Path, sequences: list, frames: list[dict], seed: int) -> dict[str, int]:
+def _write_h36m_poses(h36m_dir: Path, sequences: list, seed: int) -> dict[str, int]:
+    """cameras.h5, every sequence's 3D_positions file and the two VideoPose3D npz files."""
     cameras = {subject: h36m_rig(subject, seed) for subject in SUBJECTS}
     write_cameras(h36m_dir / "cameras.h5", cameras)
     poses_mm: dict[str, dict[str, np.ndarray]] = {}
@@ -183,10 +204,8 @@ def _write_h36m(h36m_dir: Path, sequences: list, frames: list[dict], seed: int) 
         write_poses(poses_path(h36m_dir, sequence.subject, sequence.action), joints)
         poses_mm.setdefault(f"S{sequence.subject}", {})[sequence.action] = joints
     write_videopose_files(h36m_dir, poses_mm, cameras)
-    write_frame_index(h36m_dir, frames)
     return {"h36m_subjects": len(SUBJECTS), "h36m_sequences": len(sequences),
-            "h36m_poses": int(sum(len(sequence.points_mm) for sequence in sequences)),
-            "h36m_rendered_frames": len(frames)}
+            "h36m_poses": int(sum(len(sequence.points_mm) for sequence in sequences))}
 
 
 def default_workers() -> int:

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthetic.appearance import Appearance, sample_appearance
-from synthetic.backgrounds import finish, studio_background
+from synthetic.backgrounds import add_noise, soften, studio_background
 from synthetic.body import BodyShape, sample_body_shape
 from synthetic.motions import ACTIONS, FPS, make_motion, sequence_points
 from synthetic.mpii_scene import chair_boxes
-from synthetic.render import Canvas, draw_box, draw_person
+from synthetic.render import Canvas, Lens, draw_box, draw_person, part_geometry
 from synthetic.scene_cameras import lens_of
 from utils.cameras import H36M_CAMERA_IDS, Camera
 
@@ -56,26 +56,53 @@ def make_sequence(subject: int, action_index: int, take: int, frames: int, seed:
     return Sequence(subject, sequence_names(action, take + 1)[take], points, chairs)
 
 
-def studio(subject: int, camera: Camera, seed: int) -> np.ndarray:
-    """The fixed background of one camera of one subject's recordings (H, W, 3) uint8."""
+@dataclass(frozen=True)
+class StudioView:
+    """What one camera of one subject's recordings sees without the actor: raw and finished (blur, cast)."""
+
+    camera: Camera
+    raw: np.ndarray  # (H, W, 3) uint8 RGB
+    finished: np.ndarray
+    blur_sigma: float
+    cast: np.ndarray  # (3,) colour gains of this camera
+
+
+def studio(subject: int, camera: Camera, seed: int) -> StudioView:
+    """The fixed background of one camera of one subject's recordings."""
     rng = np.random.default_rng([seed, 5, subject, H36M_CAMERA_IDS.index(camera.name)])
-    return studio_background(rng, camera.R, camera.T, lens_of(camera), camera.height, camera.width)
+    raw = studio_background(rng, camera.R, camera.T, lens_of(camera), camera.height, camera.width)
+    blur_sigma, cast = float(rng.uniform(0.5, 0.9)), rng.uniform(0.94, 1.06, 3)
+    return StudioView(camera, raw, soften(raw, blur_sigma, cast), blur_sigma, cast)
 
 
-def render_frame(background: np.ndarray, camera: Camera, points_world: np.ndarray, shape: BodyShape,
-                 appearance: Appearance, chairs_world: list[np.ndarray], rng: np.random.Generator) -> Canvas:
-    """Draw one frame (clean canvas; pass `canvas.image` through `finish_frame` for the written JPEG)."""
-    canvas = Canvas.over(background)
-    lens = lens_of(camera)
-    light = camera.R @ (_STUDIO_LIGHT / np.linalg.norm(_STUDIO_LIGHT))
-    for chair in chairs_world:
-        draw_box(canvas, camera.world_to_camera(chair), lens, np.array([70.0, 70.0, 80.0]), light)
-    draw_person(canvas, camera.world_to_camera(points_world), shape, appearance, lens, light, 0)
-    return canvas
+@dataclass(frozen=True)
+class H36mFrame:
+    image: np.ndarray  # (H, W, 3) uint8 RGB, finished
+    canvas: Canvas  # clean render of the region around the actor, with depth and id buffers
+    offset: tuple[int, int]  # (x, y) of the canvas's top-left pixel in the image
 
 
-def finish_frame(canvas: Canvas, rng: np.random.Generator) -> np.ndarray:
-    return finish(canvas.image, rng, blur_sigma=rng.uniform(0.5, 0.9), noise_std=rng.uniform(1.5, 3.5))
+def render_frame(view: StudioView, points_world: np.ndarray, shape: BodyShape, appearance: Appearance,
+                 chairs_world: list[np.ndarray], rng: np.random.Generator) -> H36mFrame:
+    """Draw one frame: only the region around the actor (and chair) is rendered, then pasted into the studio."""
+    camera, lens = view.camera, lens_of(view.camera)
+    points_cam = camera.world_to_camera(points_world)
+    chairs_cam = [camera.world_to_camera(chair) for chair in chairs_world]
+    first, second, radii = part_geometry(points_cam, shape)
+    reach = lens.f.mean() * radii.max() / max(points_cam[:, 2].min(), 100.0) + 12
+    corners = lens.project(np.concatenate([first, second] + chairs_cam))
+    x0, y0 = np.maximum(np.floor(corners.min(0) - reach), 0).astype(int)
+    x1, y1 = np.minimum(np.ceil(corners.max(0) + reach), (camera.width, camera.height)).astype(int)
+    image = view.finished.copy()
+    canvas = Canvas.over(view.raw[y0:max(y1, y0 + 1), x0:max(x1, x0 + 1)])
+    if x1 > x0 and y1 > y0:
+        crop_lens = Lens(f=lens.f, c=lens.c - (x0, y0), k=lens.k, p=lens.p)
+        light = camera.R @ (_STUDIO_LIGHT / np.linalg.norm(_STUDIO_LIGHT))
+        for chair in chairs_cam:
+            draw_box(canvas, chair, crop_lens, np.array([70.0, 70.0, 80.0]), light)
+        draw_person(canvas, points_cam, shape, appearance, crop_lens, light, 0)
+        image[y0:y1, x0:x1] = soften(canvas.image, view.blur_sigma, view.cast)
+    return H36mFrame(add_noise(image, rng, rng.uniform(1.5, 3.5)), canvas, (int(x0), int(y0)))
 
 
 def rendered_frames(frames: int, per_sequence: int, rng: np.random.Generator) -> list[int]:

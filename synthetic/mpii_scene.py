@@ -21,7 +21,7 @@ from synthetic.scene_cameras import photo_lens
 # MPII order (r_ankle ... l_wrist) -> body point index (Human3.6M joints, 32 = crown).
 MPII_FROM_POINTS: tuple[int, ...] = (3, 2, 1, 6, 7, 8, 0, 13, 14, CROWN, 27, 26, 25, 17, 18, 19)
 IMAGE_SIZES = ((1280, 720), (854, 480), (640, 480), (720, 576), (1024, 768))
-IMAGE_SIZE_WEIGHTS = (0.5, 0.2, 0.15, 0.1, 0.05)
+IMAGE_SIZE_WEIGHTS = (0.4, 0.25, 0.2, 0.1, 0.05)
 _HEAD_PART = 6  # index of the head in the renderer's part table
 
 
@@ -62,9 +62,9 @@ def chair_boxes(points_world: np.ndarray, girth: float) -> list[np.ndarray]:
     rotation = np.array([[np.cos(yaw), -np.sin(yaw), 0], [np.sin(yaw), np.cos(yaw), 0], [0, 0, 1]])
     top = hips[2] - 95 * girth
     seat_centre = np.r_[hips[:2] + 40 * forward, top / 2]
-    back_centre = np.r_[hips[:2] - 200 * forward, top + 250]
+    back_centre = np.r_[hips[:2] - 200 * forward, top + 160]
     return [box_corners(seat_centre, np.array([220, 220, top / 2]), rotation),
-            box_corners(back_centre, np.array([30, 200, 250]), rotation)]
+            box_corners(back_centre, np.array([30, 200, 160]), rotation)]
 
 
 def _to_camera(points_world: np.ndarray, rotation: np.ndarray, anchor: np.ndarray, offset: np.ndarray) -> np.ndarray:
@@ -116,7 +116,7 @@ def render_mpii_image(rng: np.random.Generator, size: tuple[int, int] | None = N
         anchor = (points.min(0) + points.max(0)) / 2
         extent = (points - anchor) @ view.T
         extent_mm = np.ptp(extent[:, :2], axis=0) + 250 * shape.girth  # (w, h) mm incl. flesh
-        target_px = height * rng.uniform(*((0.5, 0.92), (0.4, 0.8), (0.3, 0.7))[num_people - 1])
+        target_px = height * rng.uniform(*((0.45, 0.88), (0.38, 0.75), (0.3, 0.65))[num_people - 1])
         depth = lens.f[0] * extent_mm[1] / target_px
         slot = (index + 0.5 + rng.uniform(-0.3, 0.3)) / num_people
         for other_depth, other_box in boxes:  # people whose boxes overlap stand well apart in depth

@@ -1,7 +1,7 @@
 """CPU renderer: bodies as shaded capsules and boxes in a z-buffer, and joint visibility from that z-buffer.
 
-Parts are drawn far to near and every pixel also passes a per-pixel depth test, so self-occlusion, people in front of
-people and occluding objects come out right. Pixel centres sit at integer coordinates (OpenCV's convention), the
+Every pixel of every part passes a per-pixel depth test (nearest surface wins, whatever the drawing order), so
+self-occlusion, people in front of people and occluding objects come out right. Pixel centres sit at integer coordinates (OpenCV's convention), the
 same pixels the 2D labels are given in. Camera frame: x right, y down, z forward, mm.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from synthetic.appearance import Appearance, head_colour, part_colour
+from synthetic.appearance import Appearance, head_colour, part_colours
 from synthetic.body import CROWN, NOSE, NUM_POINTS, BodyShape
 from utils.cameras import project_to_pixels
 
@@ -67,6 +67,7 @@ PART_NAMES = tuple(part[0] for part in _PARTS)
 _FIRST = np.stack([part[1] for part in _PARTS])  # (P, 34)
 _SECOND = np.stack([part[2] for part in _PARTS])
 _RADII = np.array([(part[3], part[4]) for part in _PARTS], dtype=np.float64)  # (P, 2)
+_MATERIALS = tuple(part[5] for part in _PARTS)
 _HEAD = PART_NAMES.index("head")
 HEAD_RADIUS_OF_NECK_BONE = 0.72  # head radius as a fraction of the neck -> head bone
 IDS_PER_PERSON = 32  # id buffer: person k's part p is k * 32 + p + 1; 0 background; occluders >= 10000
@@ -79,57 +80,25 @@ class Canvas:
 
     image: np.ndarray  # (H, W, 3) uint8 RGB
     depth: np.ndarray  # (H, W) float32
-    ids: np.ndarray  # (H, W) int32
+    ids: np.ndarray  # (H, W) int16
 
     @classmethod
     def over(cls, background: np.ndarray) -> "Canvas":
         height, width = background.shape[:2]
         return cls(background.copy(), np.full((height, width), np.inf, np.float32),
-                   np.zeros((height, width), np.int32))
+                   np.zeros((height, width), np.int16))
 
 
 def _lambert(normals: np.ndarray, light: np.ndarray, ambient: float = 0.42) -> np.ndarray:
     """(N, 3) unit normals, (3,) unit vector towards the light -> (N, 1) brightness with a soft highlight."""
-    cosine = np.clip(normals @ light, 0, None)
-    return (ambient + (1 - ambient) * cosine + 0.25 * cosine ** 12)[:, None]
+    cosine = np.clip(normals @ light.astype(normals.dtype), 0, None)
+    highlight = cosine * cosine
+    highlight *= highlight
+    return (ambient + (1 - ambient) * cosine + 0.25 * highlight * highlight * highlight)[:, None]
 
 
-def _capsule_pixels(canvas: Canvas, a_px, b_px, radius_px, depth_mm, radius_mm):
-    """Pixels of a tapered capsule that pass the depth test.
-
-    a_px, b_px (2,) end centres; radius_px, depth_mm, radius_mm (2,) at both ends. Returns None or
-    (rows, cols, depth (N,), normals (N, 3) camera frame, along (N,) 0..1, across (N,) -1..1).
-    """
-    height, width = canvas.depth.shape
-    reach = radius_px.max() + 1
-    x0, x1 = int(max(np.floor(min(a_px[0], b_px[0]) - reach), 0)), int(min(np.ceil(max(a_px[0], b_px[0]) + reach), width))
-    y0, y1 = int(max(np.floor(min(a_px[1], b_px[1]) - reach), 0)), int(min(np.ceil(max(a_px[1], b_px[1]) + reach), height))
-    if x0 >= x1 or y0 >= y1:
-        return None
-    axis = (b_px - a_px).astype(np.float32)
-    length_sq = float(axis @ axis) + 1e-6
-    dx = np.arange(x0, x1, dtype=np.float32)[None, :] - np.float32(a_px[0])
-    dy = np.arange(y0, y1, dtype=np.float32)[:, None] - np.float32(a_px[1])
-    along = np.clip((dx * axis[0] + dy * axis[1]) / length_sq, 0, 1)
-    off_x, off_y = dx - along * axis[0], dy - along * axis[1]
-    radius = radius_px[0] + along * (radius_px[1] - radius_px[0])
-    distance_sq = off_x * off_x + off_y * off_y
-    inside = distance_sq < radius * radius
-    rows, cols = np.nonzero(inside)
-    along, radius = along[rows, cols], radius[rows, cols]
-    off_x, off_y = off_x[rows, cols] / radius, off_y[rows, cols] / radius
-    facing = np.sqrt(np.clip(1 - off_x * off_x - off_y * off_y, 0, 1))
-    depth = depth_mm[0] + along * (depth_mm[1] - depth_mm[0]) - (
-        radius_mm[0] + along * (radius_mm[1] - radius_mm[0])) * facing
-    rows, cols = rows + y0, cols + x0
-    front = depth < canvas.depth[rows, cols]
-    normals = np.stack([off_x, off_y, -facing], axis=-1)[front]
-    across = (off_y * axis[0] - off_x * axis[1]) / np.sqrt(length_sq)
-    return rows[front], cols[front], depth[front], normals, along[front], across[front]
-
-
-def _paint(canvas: Canvas, pixels, rgb: np.ndarray, shade: np.ndarray, owner: int) -> None:
-    rows, cols, depth = pixels[:3]
+def _paint(canvas: Canvas, rows: np.ndarray, cols: np.ndarray, depth: np.ndarray, rgb: np.ndarray,
+           shade: np.ndarray | float, owner: np.ndarray | int) -> None:
     canvas.image[rows, cols] = np.clip(rgb * shade, 0, 255).astype(np.uint8)
     canvas.depth[rows, cols] = depth
     canvas.ids[rows, cols] = owner
@@ -142,29 +111,88 @@ def part_geometry(points_cam: np.ndarray, shape: BodyShape) -> tuple[np.ndarray,
     return _FIRST @ points_cam, _SECOND @ points_cam, radii
 
 
+def _candidates(ends_px: np.ndarray, radii_px: np.ndarray, height: int, width: int):
+    """Pixels each part may cover (its capsule, grown by a pixel): (part (N,), cols (N,), rows (N,)).
+
+    ends_px (P, 2, 2) end centres, radii_px (P, 2); parts with a negative radius are skipped.
+    """
+    parts, counts, all_cols, all_rows = [], [], [], []
+    for part in range(len(ends_px)):
+        if radii_px[part].min() < 0:
+            continue
+        reach = radii_px[part].max() + 2
+        x0, y0 = np.maximum(np.floor(ends_px[part].min(0) - reach), 0).astype(int)
+        x1, y1 = np.minimum(np.ceil(ends_px[part].max(0) + reach), (width, height)).astype(int)
+        if x0 >= x1 or y0 >= y1:
+            continue
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        (ax, ay), (bx, by) = ends_px[part] - (x0, y0)
+        normal = np.array([ay - by, bx - ax]) / (np.hypot(bx - ax, by - ay) + 1e-9)
+        ra, rb = radii_px[part] + 1
+        hull = np.array([[ax, ay] + normal * ra, [bx, by] + normal * rb, [bx, by] - normal * rb,
+                         [ax, ay] - normal * ra])
+        cv2.fillConvexPoly(mask, np.round(hull * 4).astype(np.int32), 1, cv2.LINE_8, 2)
+        cv2.circle(mask, (int(round(ax * 4)), int(round(ay * 4))), int(np.ceil(ra * 4)), 1, -1, cv2.LINE_8, 2)
+        cv2.circle(mask, (int(round(bx * 4)), int(round(by * 4))), int(np.ceil(rb * 4)), 1, -1, cv2.LINE_8, 2)
+        flat = np.flatnonzero(mask)
+        counts.append(len(flat))
+        all_rows.append(flat // mask.shape[1] + y0)
+        all_cols.append(flat % mask.shape[1] + x0)
+        parts.append(part)
+    if not parts:
+        return np.zeros(0, int), np.zeros(0, int), np.zeros(0, int)
+    return np.repeat(parts, counts), np.concatenate(all_cols), np.concatenate(all_rows)
+
+
 def draw_person(canvas: Canvas, points_cam: np.ndarray, shape: BodyShape, appearance: Appearance,
                 lens: Lens, light: np.ndarray, person: int) -> None:
-    """Draw one person, far parts first. points_cam (34, 3) camera frame mm; light (3,) unit, towards the light."""
+    """Draw one person with a per-pixel depth test. points_cam (34, 3) camera frame mm; light (3,) unit vector
+    towards the light, camera frame. All parts are rasterised in one vectorised pass (tapered capsules)."""
+    height, width = canvas.depth.shape
     first, second, radii = part_geometry(points_cam, shape)
     ends_px = lens.project(np.stack([first, second], axis=1))  # (P, 2, 2)
-    depths = np.stack([first[:, 2], second[:, 2]], axis=1)
+    depths = np.stack([first[:, 2], second[:, 2]], axis=1)  # (P, 2)
     radii_px = float(lens.f.mean()) * radii / np.maximum(depths, 1.0)
-    lengths = np.linalg.norm(second - first, axis=1)
-    face_dir = points_cam[NOSE] - 0.5 * (first[_HEAD] + second[_HEAD])
-    up_dir = points_cam[CROWN] - points_cam[14]
-    face_dir, up_dir = face_dir / np.linalg.norm(face_dir), up_dir / np.linalg.norm(up_dir)
-    for part in np.argsort(-depths.mean(axis=1)):
-        if depths[part].min() <= 50:
-            continue  # behind or at the camera
-        pixels = _capsule_pixels(canvas, ends_px[part, 0], ends_px[part, 1], radii_px[part], depths[part], radii[part])
-        if pixels is None or len(pixels[0]) == 0:
-            continue
-        normals, along, across = pixels[3], pixels[4], pixels[5]
-        if part == _HEAD:
-            rgb = head_colour(appearance, normals, face_dir, up_dir)
-        else:
-            rgb = part_colour(appearance, _PARTS[part][5], along * lengths[part], across)
-        _paint(canvas, pixels, rgb, _lambert(normals, light), person * IDS_PER_PERSON + int(part) + 1)
+    radii_px[depths.min(axis=1) <= 50] = -1e3  # behind or at the camera: not drawn
+    part, cols, rows = _candidates(ends_px, radii_px, height, width)
+    axis = ends_px[:, 1] - ends_px[:, 0]  # (P, 2)
+    inverse_length_sq = 1 / ((axis ** 2).sum(1) + 1e-6)
+    shape_table = np.stack([ends_px[:, 0, 0], ends_px[:, 0, 1], axis[:, 0] * inverse_length_sq,
+                            axis[:, 1] * inverse_length_sq, axis[:, 0], axis[:, 1], radii_px[:, 0],
+                            radii_px[:, 1] - radii_px[:, 0]]).astype(np.float32)  # (8, P)
+    depth_table = np.stack([depths[:, 0], depths[:, 1] - depths[:, 0], radii[:, 0],
+                            radii[:, 1] - radii[:, 0]]).astype(np.float32)  # (4, P)
+    g = shape_table[:, part]  # (8, N)
+    dx, dy = cols.astype(np.float32) - g[0], rows.astype(np.float32) - g[1]
+    along = np.clip(dx * g[2] + dy * g[3], 0, 1)
+    inverse_radius = 1 / (g[6] + along * g[7])
+    normal_x, normal_y = (dx - along * g[4]) * inverse_radius, (dy - along * g[5]) * inverse_radius
+    facing_sq = 1 - normal_x * normal_x - normal_y * normal_y
+    inside = np.flatnonzero(facing_sq > 0)
+    part, along, normal_x, normal_y = part[inside], along[inside], normal_x[inside], normal_y[inside]
+    normal_z = -np.sqrt(facing_sq[inside])
+    flat = rows[inside] * width + cols[inside]
+    g = depth_table[:, part]  # (4, N)
+    depth = g[0] + along * g[1] + (g[2] + along * g[3]) * normal_z  # surface depth, mm
+    np.minimum.at(canvas.depth.reshape(-1), flat, depth)  # z-buffer over this person's parts and what was there
+    won = np.flatnonzero(depth == canvas.depth.reshape(-1)[flat])
+    part, flat, along = part[won], flat[won], along[won]
+    normals = np.stack([normal_x[won], normal_y[won], normal_z[won]], axis=-1)
+    lengths = np.linalg.norm(second - first, axis=1).astype(np.float32)
+
+    def across() -> np.ndarray:  # -1 .. 1 over the part's width; only patterned clothes need it
+        return (normals[:, 1] * axis[part, 0] - normals[:, 0] * axis[part, 1]) * np.sqrt(inverse_length_sq[part])
+
+    rgb = part_colours(appearance, _MATERIALS, part, along * lengths[part], across)
+    head = np.flatnonzero(part == _HEAD)
+    if len(head):
+        face_dir = points_cam[NOSE] - 0.5 * (first[_HEAD] + second[_HEAD])
+        up_dir = points_cam[CROWN] - points_cam[14]
+        rgb[head] = head_colour(appearance, normals[head], face_dir / np.linalg.norm(face_dir),
+                                up_dir / np.linalg.norm(up_dir))
+    rgb *= _lambert(normals, light)
+    canvas.image.reshape(-1, 3)[flat] = np.clip(rgb, 0, 255).astype(np.uint8)
+    canvas.ids.reshape(-1)[flat] = person * IDS_PER_PERSON + part + 1
 
 
 _BOX_FACES = ((0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3))
@@ -204,7 +232,7 @@ def draw_box(canvas: Canvas, corners_cam: np.ndarray, lens: Lens, colour: np.nda
         rgb = np.broadcast_to(colour, (int(front.sum()), 3))
         if stripe_px > 0:
             rgb = rgb * (1 - 0.25 * ((cols[front] // stripe_px) % 2))[:, None]
-        _paint(canvas, (rows[front], cols[front], depth[front].astype(np.float32)), rgb, shade, owner)
+        _paint(canvas, rows[front], cols[front], depth[front].astype(np.float32), rgb, shade, owner)
 
 
 # Own radius (mm, x girth) around each MPII joint: a joint is hidden when something lies nearer than its surface.
