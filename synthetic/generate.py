@@ -133,21 +133,23 @@ def _sequences(config: SizeConfig, seed: int):
     return sequences, render_jobs
 
 
-def generate_dataset(out_dir: str | Path, size: str = "small", seed: int = 0, workers: int = 2,
+def generate_dataset(out_dir: str | Path, size: str | SizeConfig = "small", seed: int = 0, workers: int = 2,
                      progress: bool = True) -> dict:
     """Write a complete dataset into `out_dir` (created; should be empty). Returns the contents of info.json.
+
+    size: a name from `SIZES` or a `SizeConfig`. workers: processes drawing images (1: all in this process).
 
     The photos start rendering in the worker processes first; meanwhile this process computes the pose sequences,
     writes the Human3.6M pose files and then queues the Human3.6M frames.
     """
-    if size not in SIZES:
+    if isinstance(size, str) and size not in SIZES:
         raise ValueError(f"unknown size '{size}', expected one of {', '.join(SIZES)}")
-    config, out_dir = SIZES[size], Path(out_dir)
+    config, out_dir = SIZES[size] if isinstance(size, str) else size, Path(out_dir)
     (out_dir / "mpii" / "images").mkdir(parents=True, exist_ok=True)
     (out_dir / "h36m").mkdir(parents=True, exist_ok=True)
     plan = plan_mpii(config, seed)
     mpii_images, h36m_frames = [], []
-    with _executor(workers) as executor, tqdm(total=len(plan), desc=f"synthetic {size}", unit="img",
+    with _executor(workers) as executor, tqdm(total=len(plan), desc=f"synthetic {config.name}", unit="img",
                                               disable=not progress) as bar:
         pending = [executor.submit(_run_task, ("mpii", (str(out_dir), seed, plan[start:start + 8])))
                    for start in range(0, len(plan), 8)]
@@ -164,7 +166,7 @@ def generate_dataset(out_dir: str | Path, size: str = "small", seed: int = 0, wo
     h36m_frames.sort(key=lambda item: (int(item["subject"][1:]), item["action"], item["camera"], item["frame"]))
     write_frame_index(out_dir / "h36m", h36m_frames)
     counts.update(write_mpii_annotations(out_dir / "mpii", mpii_images), h36m_rendered_frames=len(h36m_frames))
-    info = {"generator": "stitchpose.synthetic", "version": GENERATOR_VERSION, "size": size, "seed": seed,
+    info = {"generator": "stitchpose.synthetic", "version": GENERATOR_VERSION, "size": config.name, "seed": seed,
             "counts": counts, "config": asdict(config),
             "corrupt_sequences": [[f"S{subject}", action] for subject, action in CORRUPT_SEQUENCES]}
     (out_dir / "info.json").write_text(json.dumps(info, indent=1) + "\n")
