@@ -36,7 +36,11 @@ class CacheSpec:
 
 def read_image(path: Path, reduction: int = 1) -> np.ndarray | None:
     """RGB uint8 (H, W, 3), decoded at 1/reduction size (JPEG DCT scaling: much faster); None if unreadable."""
-    image = cv2.imread(str(path), REDUCED_READ_FLAGS[reduction])
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError:
+        return None
+    image = cv2.imdecode(data, REDUCED_READ_FLAGS[reduction]) if len(data) else None
     return None if image is None else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
@@ -80,6 +84,43 @@ def _crop_people(job: tuple[Path, np.ndarray, np.ndarray, int]) -> tuple[np.ndar
     return crops, ""
 
 
+def _write_cache(temp: Path, records: PersonRecords, jobs: list, groups: list[np.ndarray], matrices: np.ndarray,
+                 spec: CacheSpec, image_dir: Path, name: str, workers: int) -> list[str]:
+    """Fill the cache file; returns the skipped people's image paths (with the reason)."""
+    count, kept, skipped, written = len(records), [], [], 0
+    with h5py.File(temp, "w") as out:
+        crops = out.create_dataset("crops", (count, spec.crop_res, spec.crop_res, 3), dtype=np.uint8,
+                                   chunks=(1, spec.crop_res, spec.crop_res, 3),
+                                   maxshape=(None, spec.crop_res, spec.crop_res, 3))
+        pool = multiprocessing.get_context("fork").Pool(workers) if workers > 0 else None
+        try:
+            results = pool.imap(_crop_people, jobs, chunksize=4) if pool else map(_crop_people, jobs)
+            for group, job, (people, reason) in progress(zip(groups, jobs, results), total=len(jobs),
+                                                         desc=f"caching crops -> {name}"):
+                if people is None:
+                    skipped += [f"{job[0]} ({reason})"] * len(group)
+                    continue
+                crops[written:written + len(group)] = people
+                kept.append(group)
+                written += len(group)
+        finally:
+            if pool:
+                pool.terminate()
+        if written == 0:
+            raise InputError(f"{image_dir}: none of the {count} people's images could be read "
+                             f"(first: {skipped[0] if skipped else '-'}); check --data_dir")
+        crops.resize(written, axis=0)
+        order = np.concatenate(kept)
+        out["record_index"] = order
+        out["image_to_crop"] = matrices[order]
+        for field in ("joints_px", "annotated", "visible", "center_px", "box_px", "head_size_px"):
+            out[field] = getattr(records, field)[order]
+        out["image_names"] = records.image_names[order].astype("S")
+        out.attrs.update(crop_res=spec.crop_res, margin=spec.margin, skipped=len(skipped),
+                         skipped_paths=json.dumps(skipped[:100]))
+    return skipped
+
+
 def build_crop_cache(records: PersonRecords, image_dir: Path, path: Path, spec: CacheSpec,
                      workers: int = 0) -> Path:
     """Write the crop cache of `records` to `path` (atomically). People whose image is missing or unreadable are
@@ -92,41 +133,14 @@ def build_crop_cache(records: PersonRecords, image_dir: Path, path: Path, spec: 
             for i, g in enumerate(groups)]
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    kept: list[np.ndarray] = []
-    skipped: list[str] = []
-    count = len(records)
-    with h5py.File(temp, "w") as out:
-        crops = out.create_dataset("crops", (count, spec.crop_res, spec.crop_res, 3), dtype=np.uint8,
-                                   chunks=(1, spec.crop_res, spec.crop_res, 3),
-                                   maxshape=(None, spec.crop_res, spec.crop_res, 3))
-        pool = multiprocessing.get_context("fork").Pool(workers) if workers > 0 else None
-        results = pool.imap(_crop_people, jobs, chunksize=4) if pool else map(_crop_people, jobs)
-        bar = progress(zip(groups, jobs, results), total=len(jobs), desc=f"caching crops -> {path.name}")
-        written = 0
-        for group, job, (people, reason) in bar:
-            if people is None:
-                skipped += [f"{job[0]} ({reason})"] * len(group)
-                continue
-            crops[written:written + len(group)] = people
-            kept.append(group)
-            written += len(group)
-        if pool:
-            pool.close()
-        if written == 0:
-            raise InputError(f"{image_dir}: none of the {count} people's images could be read "
-                             f"(first: {skipped[0] if skipped else '-'}); check --data_dir")
-        crops.resize(written, axis=0)
-        order = np.concatenate(kept)
-        out["record_index"] = order
-        out["image_to_crop"] = matrices[order]
-        for name in ("joints_px", "annotated", "visible", "center_px", "box_px", "head_size_px"):
-            out[name] = getattr(records, name)[order]
-        out["image_names"] = records.image_names[order].astype("S")
-        out.attrs.update(crop_res=spec.crop_res, margin=spec.margin, skipped=len(skipped),
-                         skipped_paths=json.dumps(skipped[:100]))
+    try:
+        skipped = _write_cache(temp, records, jobs, groups, matrices, spec, image_dir, path.name, workers)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
     os.replace(temp, path)
     if skipped:
-        logger.warning(f"crop cache: skipped {len(skipped)} of {count} people whose image is missing or unreadable "
+        logger.warning(f"crop cache: skipped {len(skipped)} of {len(records)} people whose image is missing or unreadable "
                        f"(first: {skipped[0]})")
     return path
 
