@@ -4,8 +4,25 @@ from __future__ import annotations
 import sys
 
 from options import Script, dispatch
+from stacked_hourglass import viz as hourglass_viz
+from stitched import viz as stitched_viz
+from twod_threed import viz as twod_threed_viz
 
-SCRIPTS: dict[str, Script] = {}
+SCRIPTS: dict[str, Script] = {
+    **{name: Script(help=stitched_viz.HELP[name], run=stitched_viz.run, add_options=stitched_viz.options_for(name),
+                    check=stitched_viz.check_options) for name in stitched_viz.LAYOUTS},
+    "saliency_and_prob_maps": Script(
+        help="per joint: input crop, hourglass probability map and saliency map (gradient of the peak)",
+        run=hourglass_viz.run, add_options=hourglass_viz.options_for(with_skeleton=False),
+        check=hourglass_viz.check_options),
+    "saliency_and_prob_maps_with_skeleton": Script(
+        help="saliency_and_prob_maps with the predicted skeleton drawn and the joint ringed",
+        run=hourglass_viz.run, add_options=hourglass_viz.options_for(with_skeleton=True),
+        check=hourglass_viz.check_options),
+    "orthog_augmentation": Script(
+        help="one Human3.6M example under the orthogonal augmentation: 2D input, 3D truth, lifter's 3D prediction",
+        run=twod_threed_viz.run, add_options=twod_threed_viz.add_options, check=twod_threed_viz.check_options),
+}
 
 
 def main(argv: list[str] | None = None) -> int:

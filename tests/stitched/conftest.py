@@ -4,30 +4,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from stacked_hourglass.checkpoint import checkpoint_fields as hourglass_fields
-from stacked_hourglass.model import HourglassConfig, HourglassNet
-from twod_threed.checkpoint import lifter_checkpoint_fields
-from twod_threed.model import Lifter, LifterConfig
-from twod_threed.normalization import Normaliser
-from utils.checkpoints import save_checkpoint
-
-TINY_HOURGLASS = HourglassConfig(stacks=1, features=16, depth=2, input_res=64)
-TINY_LIFTER = LifterConfig(linear_size=32, num_stage=1)
+from tests.fixtures_checkpoints import write_stage_checkpoints
 
 
 @pytest.fixture(scope="session")
 def stage_checkpoints(tmp_path_factory):
     """(hourglass.pt, lifter.pt): untrained tiny networks in the files the stage scripts write."""
-    folder = tmp_path_factory.mktemp("stages")
-    torch.manual_seed(0)
-    hourglass = HourglassNet(TINY_HOURGLASS)
-    save_checkpoint(folder / "hourglass.pt", {**hourglass_fields(TINY_HOURGLASS, [0.5, 0.5, 0.5], [0.25, 0.25, 0.25]),
-                                              "model_state": hourglass.state_dict()})
-    normaliser = Normaliser.from_training_data(torch.zeros(4, 16, 2), torch.zeros(4, 16, 3), "per_instance")
-    lifter = Lifter(TINY_LIFTER)
-    save_checkpoint(folder / "lifter.pt", {**lifter_checkpoint_fields(TINY_LIFTER, normaliser, {}),
-                                           "model_state": lifter.state_dict()})
-    return folder / "hourglass.pt", folder / "lifter.pt"
+    return write_stage_checkpoints(tmp_path_factory.mktemp("stages"))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,386 @@
+"""Pose files for pictures: every file `run.py` writes and every ground-truth format the loaders read, as arrays.
+
+2D rows (`read_poses_2d`) -> `Poses2D`: joints_px (N, 16, 2) image px in MPII order; Human3.6M sources keep the
+lifter's H36M16_2D order (`skeleton` says which), since MPII's thorax/neck stand-ins would bend the shoulders.
+  .npz  `preds` (N, 16, 2) + image_names, center_px, box_px, missing   run.py hourglass_mpii, stitched_mpii
+  .mat  `preds` (N, 16, 2) or `pos_pred_src` (16, 2, N); ground truth `pos_gt_src` + `jnt_missing` (standard)
+  .json {"people": [{"image", "joints_2d_px", ...}]} (stitched_mpii); a list of MPII records (mpii_annotations.json)
+  .h5 / .npz  valid.h5 layout (imgname, part, visible, ...) or its keys part / visible / normalize in an npz
+  .npz / .json  lifter input (poses_2d, joints_2d, keypoints: H36M 16/17/32 joints), VideoPose3D `positions_2d`
+  .npz  MMPose Human3.6M (imgname, part (N, 17, 3))
+3D rows (`read_poses_3d`) -> `Poses3D`: poses_mm (N, 17, 3) H36M-17 root-relative camera-frame mm, root = 0.
+  .npz  `poses_3d` (N, 17 | 16 | 32, 3) + names / image_names    run.py 2d3d_h36m, stitched_mpii, ground-truth npz
+  .npz  `ground_truth_3d` (a predictions file that carries its ground truth; read when asking for ground truth)
+  .json {"people": [{"joints_3d_mm", ...}]} (stitched_mpii);  .npz MMPose Human3.6M `S` (N, 17, 4) metres
+  a Human3.6M folder (cameras.h5 + either pose layout) or its data_3d_h36m.npz: `read_h36m_dataset`, by frame name.
+Rows are paired with `align` by name (image names; several people in one image told apart by box centre) or, when
+a file has no names, by order. Every problem is an InputError naming the file and the field.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from utils.errors import InputError
+from utils.run_logging import get_logger
+from utils.skeletons import H36M16_2D, H36M16_2D_FROM_17, MPII, MPII_TO_H36M16_2D, Skeleton, h36m17_from_32
+
+H36M16_2D_TO_MPII = np.argsort(MPII_TO_H36M16_2D)  # the mapping is a permutation of the 16 joints
+
+
+@dataclass
+class Poses2D:
+    joints_px: np.ndarray  # (N, 16, 2) image px, in `skeleton` order
+    names: np.ndarray | None  # (N,) image names (relative to the image folder) or Human3.6M frame names
+    skeleton: Skeleton  # MPII or H36M16_2D
+    source: str  # 'file:field', for messages
+    centre_px: np.ndarray | None = None  # (N, 2) person box centres (tell people of one image apart)
+    visible: np.ndarray | None = None  # (N, 16) annotated joints (ground truth); None: all
+    missing: np.ndarray | None = None  # (N,) the image could not be read when predicting
+    image_names: np.ndarray | None = None  # (N,) image file per row when `names` are frame names ('' = none)
+
+    def __len__(self) -> int:
+        return len(self.joints_px)
+
+    def rows(self, index: np.ndarray) -> "Poses2D":
+        return replace(self, **{f.name: getattr(self, f.name)[index] for f in fields(self)
+                                if isinstance(getattr(self, f.name), np.ndarray)})
+
+
+@dataclass
+class Poses3D:
+    poses_mm: np.ndarray  # (N, 17, 3) H36M-17 root-relative camera-frame mm, root = 0
+    names: np.ndarray | None
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.poses_mm)
+
+    def rows(self, index: np.ndarray) -> "Poses3D":
+        return Poses3D(self.poses_mm[index], None if self.names is None else self.names[index], self.source)
+
+
+# ---------------------------------------------------------------------------------------------------------- checks
+def checked(values, path: Path, field: str, joints: tuple[int, ...], dims: tuple[int, ...]) -> np.ndarray:
+    """values as (N, J, D) float64 with J in `joints`, D in `dims`, all finite; else InputError (file, field)."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise InputError(f"{path}: field '{field}' is not a regular array of numbers ({error})") from error
+    if array.ndim != 3 or array.shape[1] not in joints or array.shape[2] not in dims:
+        wanted = " or ".join(f"(N, {j}, {'|'.join(map(str, dims))})" for j in joints)
+        raise InputError(f"{path}: field '{field}' has shape {array.shape}, expected {wanted}")
+    bad = ~np.isfinite(array)
+    if bad.any():
+        row, joint = (int(v) for v in np.argwhere(bad)[0][:2])
+        raise InputError(f"{path}: field '{field}' holds NaN/inf values ({int(bad.any(-1).sum())} joints, first: "
+                         f"row {row}, joint {joint}); remove or fill those rows")
+    return array
+
+
+def _exists(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    return path
+
+
+def _npz(path: Path) -> dict[str, np.ndarray]:
+    """All fields of an npz archive; object fields (VideoPose3D dictionaries) are unpickled from zip archives only."""
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        raise InputError(f"{path}: not an npz archive (numpy.savez output)")
+    try:
+        with np.load(path, allow_pickle=True) as data:
+            return {key: data[key] for key in data.files}
+    except (ValueError, OSError, zipfile.BadZipFile) as error:
+        raise InputError(f"{path}: cannot be read as an npz file ({error})") from error
+
+
+def _json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(f"{path}: cannot be read as JSON ({error})") from error
+
+
+def _names(values, count: int, path: Path, field: str) -> np.ndarray:
+    names = np.asarray(values).astype(str).reshape(-1)
+    if len(names) != count:
+        raise InputError(f"{path}: field '{field}' has {len(names)} entries for {count} poses")
+    return names
+
+
+def _optional(data: dict, key: str, count: int, path: Path) -> np.ndarray | None:
+    if key not in data:
+        return None
+    value = np.asarray(data[key])
+    if len(value) != count:
+        raise InputError(f"{path}: field '{key}' has {len(value)} rows for {count} poses")
+    return value
+
+
+# -------------------------------------------------------------------------------------------------------------- 2D
+def _mpii_rows(joints, path: Path, field: str, names=None, names_field: str = "image_names", **extra) -> Poses2D:
+    joints_px = checked(joints, path, field, (16,), (2,))
+    names = None if names is None else _names(names, len(joints_px), path, names_field)
+    return Poses2D(joints_px, names, MPII, f"{path}:{field}", **extra)
+
+
+def _h36m_rows(joints, path: Path, field: str, names=None) -> Poses2D:
+    """(N, 16 | 17 | 32, 2 | 3) Human3.6M 2D (a third value, a confidence, is dropped) -> H36M16_2D rows."""
+    joints = checked(joints, path, field, (16, 17, 32), (2, 3))[..., :2]
+    if joints.shape[1] == 32:
+        joints = h36m17_from_32(joints)
+    if joints.shape[1] == 17:
+        joints = joints[:, list(H36M16_2D_FROM_17)]
+    names = None if names is None else _names(names, len(joints), path, "names")
+    return Poses2D(joints, names, H36M16_2D, f"{path}:{field}")
+
+
+def _sibling_names(path: Path, count: int) -> np.ndarray | None:
+    """Image names of a run.py .mat: they are in the .npz written beside it."""
+    sibling = path.with_suffix(".npz")
+    if sibling.is_file():
+        data = _npz(sibling)
+        if "image_names" in data and len(data["image_names"]) == count:
+            return data["image_names"].astype(str)
+    return None
+
+
+def _read_mat_2d(path: Path, ground_truth: bool) -> Poses2D:
+    import scipy.io
+
+    try:
+        data = scipy.io.loadmat(str(path))
+    except Exception as error:  # scipy raises several types for a bad file
+        raise InputError(f"{path}: cannot be read as a MATLAB .mat file ({error})") from error
+    order = ("pos_gt_src", "preds", "pos_pred_src") if ground_truth else ("preds", "pos_pred_src", "pos_gt_src")
+    key = next((k for k in order if k in data), None)
+    if key is None:
+        raise InputError(f"{path}: no 2D poses; expected the field 'preds' (N, 16, 2) or 'pos_gt_src' / "
+                         f"'pos_pred_src' (16, 2, N)")
+    joints = np.asarray(data[key], dtype=np.float64)
+    if key != "preds":
+        if joints.ndim != 3 or joints.shape[:2] != (16, 2):
+            raise InputError(f"{path}: field '{key}' has shape {joints.shape}, expected (16, 2, N)")
+        joints = joints.transpose(2, 0, 1)
+    visible = None
+    if key == "pos_gt_src" and "jnt_missing" in data:
+        missing = np.asarray(data["jnt_missing"])
+        if missing.shape != (16, len(joints)):
+            raise InputError(f"{path}: field 'jnt_missing' has shape {missing.shape}, expected (16, {len(joints)})")
+        visible = missing.T == 0
+    return _mpii_rows(joints, path, key, _sibling_names(path, len(joints)), visible=visible)
+
+
+def _read_json_2d(path: Path) -> Poses2D:
+    content = _json(path)
+    if isinstance(content, dict) and "people" in content:  # run.py stitched_mpii
+        people = content["people"]
+        if not isinstance(people, list) or not people or not all(isinstance(p, dict) for p in people):
+            raise InputError(f"{path}: field 'people' is not a non-empty list of objects")
+        if "joints_2d_px" not in people[0]:
+            raise InputError(f"{path}: field 'people[0].joints_2d_px' is missing (16 x [x, y] image px)")
+        return _mpii_rows([p.get("joints_2d_px") for p in people], path, "people[].joints_2d_px",
+                          [p.get("image", "") for p in people], "people[].image",
+                          missing=np.asarray([bool(p.get("missing", False)) for p in people]))
+    if isinstance(content, list) and content and isinstance(content[0], dict) and "img_paths" in content[0]:
+        from stacked_hourglass.annotations import read_json_records
+
+        records, _ = read_json_records(path)
+        return _mpii_rows(records.joints_px, path, "joint_self", records.image_names, "img_paths",
+                          centre_px=records.center_px, visible=records.annotated > 0)
+    return _lifter_input(path)
+
+
+def _lifter_input(path: Path) -> Poses2D:
+    """Files `run.py 2d3d_h36m` reads (H36M joint orders): lifter input npz/json, VideoPose3D positions_2d."""
+    from twod_threed.run import read_2d_input, row_names
+
+    joints, meta = read_2d_input(path)  # (N, 16, 2) H36M16_2D; InputError with the file and field
+    has_names = "names" in meta or all(k in meta for k in ("subjects", "actions", "cameras", "frames"))
+    return Poses2D(joints, row_names(meta, len(joints)) if has_names else None, H36M16_2D, f"{path}:poses_2d")
+
+
+def read_poses_2d(path: str | Path, ground_truth: bool = False) -> Poses2D:
+    """2D poses of any supported file (see the module docstring). ground_truth: prefer ground-truth fields where a
+    file holds both (the standard .mat's pos_gt_src over pos_pred_src)."""
+    path = _exists(path)
+    suffix = path.suffix.lower()
+    if suffix == ".mat":
+        return _read_mat_2d(path, ground_truth)
+    if suffix == ".json":
+        return _read_json_2d(path)
+    if suffix == ".h5":
+        from stacked_hourglass.annotations import read_h5_records
+
+        records = read_h5_records(path)
+        return _mpii_rows(records.joints_px, path, "part", records.image_names, "imgname",
+                          centre_px=records.center_px, visible=records.annotated > 0)
+    if suffix != ".npz":
+        raise InputError(f"{path}: unknown 2D pose format '{suffix}' (expected .npz, .mat, .json or .h5)")
+    data = _npz(path)
+    if "preds" in data:  # run.py hourglass_mpii / stitched_mpii
+        count = len(np.asarray(data["preds"]))
+        return _mpii_rows(data["preds"], path, "preds", data.get("image_names"),
+                          centre_px=_optional(data, "center_px", count, path),
+                          missing=_optional(data, "missing", count, path))
+    if "part" in data and "S" in data:  # MMPose Human3.6M
+        return _h36m_rows(data["part"], path, "part", data.get("imgname"))
+    if "part" in data:  # valid.h5 keys
+        count = len(np.asarray(data["part"]))
+        visible = _optional(data, "visible", count, path)
+        return _mpii_rows(data["part"], path, "part", data.get("imgname"), "imgname",
+                          centre_px=_optional(data, "center", count, path),
+                          visible=(np.asarray(data["part"]) > 0).any(-1) if visible is None else visible > 0)
+    if "positions_3d" in data or ("poses_3d" in data and not any(k in data for k in ("poses_2d", "keypoints"))):
+        raise InputError(f"{path}: holds 3D poses ('positions_3d' / 'poses_3d'), not 2D poses; expected 'preds' "
+                         f"(N, 16, 2) image px or another 2D field (see utils/pose_files.py)")
+    return _lifter_input(path)
+
+
+# -------------------------------------------------------------------------------------------------------------- 3D
+def as_root_relative(poses, path: Path, field: str, metres: bool = False) -> np.ndarray:
+    """(N, 17 | 32, 3) any origin, or (N, 16, 3) H36M16_3D root-relative -> (N, 17, 3) root-relative mm."""
+    poses = checked(poses, path, field, (16, 17, 32), (3,)) * (1000.0 if metres else 1.0)
+    if poses.shape[1] == 32:
+        poses = h36m17_from_32(poses)
+    if poses.shape[1] == 16:
+        return np.concatenate([np.zeros_like(poses[:, :1]), poses], axis=1)
+    return poses - poses[:, :1]
+
+
+def _names_of(data: dict, count: int, path: Path) -> np.ndarray | None:
+    key = next((k for k in ("names", "image_names", "imgname") if k in data), None)
+    return None if key is None else _names(data[key], count, path, key)
+
+
+def read_poses_3d(path: str | Path, ground_truth: bool = False) -> Poses3D:
+    """3D poses of a file (see the module docstring). ground_truth: read `ground_truth_3d` where a predictions
+    file carries it. A Human3.6M folder or data_3d_h36m.npz needs frame names: see `read_h36m_dataset`."""
+    path = _exists(path)
+    if path.is_dir():
+        raise InputError(f"{path}: a folder; Human3.6M folders are read by frame name (read_h36m_dataset)")
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        content = _json(path)
+        people = content.get("people") if isinstance(content, dict) else None
+        if not isinstance(people, list) or not people or "joints_3d_mm" not in people[0]:
+            raise InputError(f"{path}: expected {{\"people\": [{{\"image\", \"joints_3d_mm\", ...}}]}} as written "
+                             f"by run.py stitched_mpii (field 'people[].joints_3d_mm')")
+        poses = as_root_relative([p.get("joints_3d_mm") for p in people], path, "people[].joints_3d_mm")
+        return Poses3D(poses, _names([p.get("image", "") for p in people], len(poses), path, "people[].image"),
+                       f"{path}:people[].joints_3d_mm")
+    if suffix != ".npz":
+        raise InputError(f"{path}: unknown 3D pose format '{suffix}' (expected .npz or .json)")
+    data = _npz(path)
+    if "positions_3d" in data:
+        raise InputError(f"{path}: a VideoPose3D world-frame file ('positions_3d'); pass the Human3.6M folder that "
+                         f"holds it with cameras.h5, and name the frames")
+    order = ("ground_truth_3d", "poses_3d", "S") if ground_truth else ("poses_3d", "S")
+    key = next((k for k in order if k in data), None)
+    if key is None:
+        raise InputError(f"{path}: no 3D poses; expected the field 'poses_3d' (N, 17, 3) or (N, 16, 3) mm"
+                         f"{' or ground_truth_3d' if ground_truth else ''}")
+    if key == "S":  # MMPose Human3.6M: (N, 17, 4) camera-frame metres + visibility
+        values = np.asarray(data["S"])
+        if values.ndim != 3 or values.shape[1:] != (17, 4):
+            raise InputError(f"{path}: field 'S' has shape {values.shape}, expected (N, 17, 4) metres + visibility")
+        poses = as_root_relative(values[..., :3], path, "S", metres=True)
+    else:
+        poses = as_root_relative(data[key], path, key)
+    return Poses3D(poses, _names_of(data, len(poses), path), f"{path}:{key}")
+
+
+def is_h36m_dataset(path: str | Path) -> bool:
+    """A Human3.6M folder, or a VideoPose3D data_3d_h36m.npz inside one."""
+    path = Path(path)
+    if path.is_dir():
+        return True
+    if path.suffix.lower() == ".npz" and path.is_file():
+        with np.load(path, allow_pickle=True) as data:
+            return "positions_3d" in data.files
+    return False
+
+
+def read_h36m_dataset(path: str | Path, names: np.ndarray) -> tuple[Poses2D, Poses3D]:
+    """Ground truth of Human3.6M frames, row for row: names 'S9/Walking 1/54138969/000123' or image paths listed
+    in the folder's frames.json. Returns 2D (H36M16_2D, px; image_names from frames.json, '' when not rendered)
+    and 3D (camera frame, root-relative mm), both in the order of `names`."""
+    from twod_threed.data import load_pose_pairs, resolve_h36m_dir
+
+    path = _exists(path)
+    h36m_dir = resolve_h36m_dir(path if path.is_dir() else path.parent)
+    image_of, frame_of = {}, {}
+    if (h36m_dir / "frames.json").is_file():
+        for entry in _json(h36m_dir / "frames.json"):
+            frame = f"S{str(entry['subject']).lstrip('S')}/{entry['action']}/{entry['camera']}/{int(entry['frame']):06d}"
+            image_of[frame], frame_of[str(entry["image"])] = str(entry["image"]), frame
+    frames = np.asarray([frame_of.get(str(n), str(n)) for n in names])
+    subjects = sorted({int(n.split("/")[0][1:]) for n in frames if n[:1] == "S" and n.split("/")[0][1:].isdigit()})
+    if not subjects:
+        raise InputError(f"{h36m_dir}: cannot find rows named like '{names[0] if len(names) else ''}'; Human3.6M "
+                         f"ground truth is found by names 'S9/Walking 1/54138969/000123' or by frames.json images")
+    pairs = load_pose_pairs(h36m_dir, tuple(subjects))
+    available = pairs.names()
+    order = np.argsort(available)
+    position = np.clip(np.searchsorted(available, frames, sorter=order), 0, len(available) - 1)
+    rows = order[position]
+    absent = available[rows] != frames
+    if absent.any():
+        raise InputError(f"{h36m_dir}: no ground truth for {int(absent.sum())} of {len(frames)} rows (first: "
+                         f"'{frames[absent][0]}')")
+    joints_2d = pairs.joints_2d_px[rows].double().numpy()  # (N, 16, 2) H36M16_2D
+    root_relative = pairs.root_relative_mm[rows].double().numpy()  # (N, 16, 3) H36M16_3D
+    images = np.asarray([image_of.get(n, "") for n in frames])
+    source = f"{h36m_dir} (Human3.6M, subjects {subjects})"
+    return (Poses2D(joints_2d, frames, H36M16_2D, source, image_names=images),
+            Poses3D(as_root_relative(root_relative, h36m_dir, "pose files"), frames, source))
+
+
+# --------------------------------------------------------------------------------------------------------- pairing
+def align(table: Poses2D | Poses3D, names: np.ndarray | None, count: int,
+          centres: np.ndarray | None = None) -> Poses2D | Poses3D:
+    """The rows of `table` for `count` wanted rows named `names`: by name (several people of one image told apart
+    by the nearest box centre, else in order of appearance); by order when either side has no names, or when no
+    name is shared and the counts agree (e.g. a lifter run on a predictions file writes row numbers as names)."""
+    by_order = np.arange(count)
+    if table.names is None or names is None:
+        if len(table) != count:
+            raise InputError(f"{table.source}: {len(table)} rows for {count} poses, and no names to pair them by; "
+                             f"the rows must correspond one to one")
+        return table.rows(by_order)
+    names, available = np.asarray(names).astype(str), table.names.astype(str)
+    if len(available) == count and (available == names).all():
+        return table.rows(by_order)
+    rows_of: dict[str, list[int]] = {}
+    for row, name in enumerate(available):
+        rows_of.setdefault(name, []).append(row)
+    if not any(name in rows_of for name in names):
+        if len(table) == count:
+            get_logger().info(f"{table.source}: no names in common with the other file; rows paired by order")
+            return table.rows(by_order)
+        raise InputError(f"{table.source}: none of its {len(table)} names match (first wanted: '{names[0]}', "
+                         f"first there: '{available[0]}')")
+    table_centres = getattr(table, "centre_px", None)
+    rows, missing, seen = [], [], {}
+    for i, name in enumerate(names):
+        candidates = rows_of.get(name)
+        if not candidates:
+            missing.append(name)
+            continue
+        if len(candidates) > 1 and centres is not None and table_centres is not None:
+            distance = np.linalg.norm(table_centres[candidates] - centres[i], axis=-1)
+            rows.append(candidates[int(np.argmin(distance))])
+        else:
+            seen[name] = seen.get(name, -1) + 1
+            rows.append(candidates[min(seen[name], len(candidates) - 1)])
+    if missing:
+        raise InputError(f"{table.source}: no rows for {len(missing)} of {count} names (first: '{missing[0]}')")
+    return table.rows(np.asarray(rows))
