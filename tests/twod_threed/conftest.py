@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from tests.twod_threed.fake_h36m import write_fake_h36m
 
@@ -11,6 +12,15 @@ def private_cache(tmp_path, monkeypatch):
     """Prepared tensors go to a temporary folder, never into the repository's .cache/."""
     monkeypatch.setenv("STITCHPOSE_CACHE", str(tmp_path / "cache"))
     return tmp_path / "cache"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """These models are tiny: one intra-op thread is faster, and far faster when other processes share the cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")
