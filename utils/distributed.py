@@ -14,6 +14,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from utils.errors import InputError
+
 
 @dataclass
 class DistContext:
@@ -33,11 +35,13 @@ class DistContext:
         return self.world_size > 1
 
     def device(self, requested: str) -> torch.device:
-        """The device for this process: `cuda` becomes `cuda:<local_rank>` under a launcher."""
+        """The device for this process: `cuda` becomes `cuda:<local_rank>` (`cuda:0` without a launcher)."""
         device = torch.device(requested)
-        if device.type == "cuda" and device.index is None and self.is_distributed:
-            device = torch.device("cuda", self.local_rank)
         if device.type == "cuda":
+            if not torch.cuda.is_available():
+                raise InputError(f"--device {requested}: this torch sees no CUDA device; use --device cpu")
+            if device.index is None:
+                device = torch.device("cuda", self.local_rank)
             torch.cuda.set_device(device)
         return device
 

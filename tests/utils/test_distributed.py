@@ -17,6 +17,7 @@ import torch
 from tests import distributed_worker as worker
 from utils.checkpoints import load_checkpoint
 from utils.distributed import DistContext, init_distributed, launched_by
+from utils.errors import InputError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER = REPO_ROOT / "tests" / "distributed_worker.py"
@@ -95,6 +96,20 @@ def test_a_single_process_needs_nothing(monkeypatch):
     assert context.wrap_model(model, torch.device("cpu")) is model
     context.barrier()
     context.shutdown()
+
+
+def test_cuda_device_gets_the_local_rank_and_a_clear_error_without_cuda(monkeypatch):
+    selected = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "set_device", selected.append)
+    assert DistContext().device("cuda") == torch.device("cuda", 0)
+    assert DistContext("ddp", rank=3, world_size=4, local_rank=1).device("cuda") == torch.device("cuda", 1)
+    assert DistContext("ddp", rank=3, world_size=4, local_rank=1).device("cuda:0") == torch.device("cuda", 0)
+    assert DistContext().device("cpu") == torch.device("cpu")
+    assert selected == [torch.device("cuda", 0), torch.device("cuda", 1), torch.device("cuda", 0)]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(InputError, match="--device cuda: this torch sees no CUDA device"):
+        DistContext().device("cuda")
 
 
 def test_horovod_launch_without_horovod_says_what_to_do(monkeypatch):
