@@ -179,8 +179,8 @@ def plot_report(report: dict, output_dir: Path) -> list[Path]:
     axes.set_ylabel("error (mm)")
     root = "root counted" if report["root_joint_counted"] else "root not counted"
     averages = report["average_over_actions"]
-    axes.set_title(f"Per action ({root}): mean MPJPE {averages['mpjpe_mm']:.1f} mm, "
-                   f"P-MPJPE {averages['p_mpjpe_mm']:.1f} mm")
+    axes.set_title(f"Per action ({report['joints']} joints, {root})\nmean over actions: MPJPE "
+                   f"{averages['mpjpe_mm']:.1f} mm, P-MPJPE {averages['p_mpjpe_mm']:.1f} mm", fontsize=10)
     axes.legend()
     figure.tight_layout()
     per_action_path = output_dir / "h36m_MPJPE_per_action.png"

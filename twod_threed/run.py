@@ -180,6 +180,7 @@ def run_lifter(opts: argparse.Namespace) -> int:
     output = Path(opts.output_dir) / OUTPUT_NAME
     output.parent.mkdir(parents=True, exist_ok=True)
     np.savez(output, **out)
-    get_logger().info(f"run.py 2d3d_h36m: {len(names)} poses{' in %d sequences' % len(out['sequence_names']) if opts.process_as_video else ''} "
-                      f"-> {output} (poses_3d: root-relative mm, H36M-17 order)")
+    grouping = f" in {len(out['sequence_names'])} sequences" if opts.process_as_video else ""
+    get_logger().info(f"run.py 2d3d_h36m: {len(names)} poses{grouping} -> {output} "
+                      f"(poses_3d: root-relative mm, H36M-17 order)")
     return 0

@@ -89,7 +89,7 @@ def augmentation_figure(joints_2d_px: np.ndarray, truth_mm: np.ndarray, predicte
                         dpi: int = 90):
     """Rows of (2D input (16, 2) px, 3D ground truth (17, 3), 3D prediction (17, 3)); the first row is the original."""
     rows = len(joints_2d_px)
-    figure = new_figure(3 * PANEL_INCHES, rows * PANEL_INCHES + 0.8, dpi)
+    figure = new_figure(3 * PANEL_INCHES + 0.3, rows * PANEL_INCHES + 0.8, dpi)
     errors = mpjpe(predicted_mm, truth_mm)  # (K,)
     for row in range(rows):
         label = "original" if row == 0 else f"augmented {row}"
@@ -104,8 +104,9 @@ def augmentation_figure(joints_2d_px: np.ndarray, truth_mm: np.ndarray, predicte
                          limits, f"3D prediction (MPJPE {float(errors[row]):.0f} mm)")
     figure.suptitle(title, fontsize=10)
     side_legend(figure)
-    figure.subplots_adjust(left=0.06, right=0.98, top=1 - 0.5 / (rows * PANEL_INCHES + 0.8),
-                           bottom=0.35 / (rows * PANEL_INCHES + 0.8), hspace=0.3, wspace=0.15)
+    height = rows * PANEL_INCHES + 0.8
+    figure.subplots_adjust(left=0.07, right=0.97, top=1 - 0.75 / height, bottom=0.4 / height, hspace=0.3,
+                           wspace=0.2)
     return figure
 
 
@@ -123,8 +124,9 @@ def run(opts: argparse.Namespace) -> list[Path]:
         joints_2d, root_relative = augmented_rows(pairs, index, opts.num_orientations, opts.flip_prob,
                                                   opts.z_rotations_only, opts.seed + index)
         predicted = lift(model, normaliser, joints_2d.float().to(device)).double().cpu()
-        title = (f"{names[index]}: orthogonal augmentation ({'rotation about the vertical' if opts.z_rotations_only else 'any rotation'}"
-                 f", mirror p={opts.flip_prob:g}); lifter normalisation '{normaliser.mode}'")
+        rotation = "rotations about the vertical" if opts.z_rotations_only else "any rotation"
+        title = (f"{names[index]} (row {index}): orthogonal augmentation, {rotation}, mirror p = {opts.flip_prob:g}\n"
+                 f"lifter {Path(opts.load).name}, '{normaliser.mode}' normalisation")
         figure = augmentation_figure(joints_2d.numpy(), with_root(root_relative).numpy(),
                                      with_root(predicted).numpy(), title, opts.dpi)
         written.append(save_figure(figure, Path(opts.output_dir) / f"orthog_augmentation_{index:06d}.png"))
