@@ -95,9 +95,11 @@ def studio_background(rng: np.random.Generator, rotation: np.ndarray, centre_mm:
     hit = centre_mm[None, :2] + distance[:, None] * rays_world[:, :2]
     on_floor = (rays_world[:, 2] < -1e-6) & (np.abs(hit).max(axis=1) < 4500)
     tile = rng.uniform(400, 900)
-    checker = ((np.floor(hit[:, 0] / tile) + np.floor(hit[:, 1] / tile)) % 2)[:, None]
+    # a smooth checkerboard (sign of a product of sines, softened) so upsampled edges stay straight
+    wave = np.sin(np.pi * hit[:, 0] / tile) * np.sin(np.pi * hit[:, 1] / tile)
+    checker = np.clip(0.5 + 4.0 * wave, 0, 1)[:, None]
     floor_a, floor_b = _colour(rng, 60, 170), _colour(rng, 60, 170)
-    floor = np.where(checker > 0, floor_a, floor_b) * np.clip(1.15 - distance[:, None] / 16000, 0.6, 1.1)
+    floor = (checker * floor_a + (1 - checker) * floor_b) * np.clip(1.15 - distance[:, None] / 16000, 0.6, 1.1)
     wall = _colour(rng, 30, 110) * (0.75 + 0.35 * (rows.ravel() / height))[:, None]
     small = np.where(on_floor[:, None], floor, wall).reshape(rows.shape + (3,)).astype(np.float32)
     image = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)

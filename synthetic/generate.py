@@ -62,7 +62,7 @@ def plan_mpii(config: SizeConfig, seed: int) -> list[tuple[int, int, bool]]:
     val_share = quota[True] / max(quota[True] + quota[False], 1)
     while counts[False] < quota[False] or counts[True] < quota[True]:
         is_val = bool(rng.random() < val_share) if all(counts[s] < quota[s] for s in quota) else counts[False] >= quota[False]
-        people = int(rng.choice([1, 2, 3], p=[0.5, 0.3, 0.2]))
+        people = int(rng.choice([1, 2, 3], p=[0.4, 0.35, 0.25]))
         plan.append((len(plan), people, is_val))
         counts[is_val] += people
     return plan

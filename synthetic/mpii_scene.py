@@ -103,7 +103,7 @@ def render_mpii_image(rng: np.random.Generator, size: tuple[int, int] | None = N
     if size is None:
         size = IMAGE_SIZES[rng.choice(len(IMAGE_SIZES), p=IMAGE_SIZE_WEIGHTS)]
     width, height = size
-    num_people = num_people or int(rng.choice([1, 2, 3], p=[0.5, 0.3, 0.2]))
+    num_people = num_people or int(rng.choice([1, 2, 3], p=[0.4, 0.35, 0.25]))
     lens = photo_lens(rng, width, height)
     canvas = Canvas.over(random_background(rng, height, width))
     light = np.array([rng.uniform(-0.6, 0.6), rng.uniform(-1, -0.3), rng.uniform(-1, -0.4)])

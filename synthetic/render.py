@@ -134,14 +134,14 @@ def _candidates(ends_px: np.ndarray, radii_px: np.ndarray, height: int, width: i
         cv2.fillConvexPoly(mask, np.round(hull * 4).astype(np.int32), 1, cv2.LINE_8, 2)
         cv2.circle(mask, (int(round(ax * 4)), int(round(ay * 4))), int(np.ceil(ra * 4)), 1, -1, cv2.LINE_8, 2)
         cv2.circle(mask, (int(round(bx * 4)), int(round(by * 4))), int(np.ceil(rb * 4)), 1, -1, cv2.LINE_8, 2)
-        flat = np.flatnonzero(mask)
-        counts.append(len(flat))
-        all_rows.append(flat // mask.shape[1] + y0)
-        all_cols.append(flat % mask.shape[1] + x0)
+        rows, cols = np.nonzero(mask)
+        counts.append(len(rows))
+        all_rows.append(rows.astype(np.int32) + y0)
+        all_cols.append(cols.astype(np.int32) + x0)
         parts.append(part)
     if not parts:
-        return np.zeros(0, int), np.zeros(0, int), np.zeros(0, int)
-    return np.repeat(parts, counts), np.concatenate(all_cols), np.concatenate(all_rows)
+        return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int32)
+    return np.repeat(np.array(parts, np.int32), counts), np.concatenate(all_cols), np.concatenate(all_rows)
 
 
 def draw_person(canvas: Canvas, points_cam: np.ndarray, shape: BodyShape, appearance: Appearance,
@@ -171,9 +171,9 @@ def draw_person(canvas: Canvas, points_cam: np.ndarray, shape: BodyShape, appear
     inside = np.flatnonzero(facing_sq > 0)
     part, along, normal_x, normal_y = part[inside], along[inside], normal_x[inside], normal_y[inside]
     normal_z = -np.sqrt(facing_sq[inside])
-    flat = rows[inside] * width + cols[inside]
+    flat = rows[inside] * np.int32(width) + cols[inside]
     g = depth_table[:, part]  # (4, N)
-    depth = g[0] + along * g[1] + (g[2] + along * g[3]) * normal_z  # surface depth, mm
+    depth = (g[0] + along * g[1] + (g[2] + along * g[3]) * normal_z).astype(np.float32, copy=False)  # surface, mm
     np.minimum.at(canvas.depth.reshape(-1), flat, depth)  # z-buffer over this person's parts and what was there
     won = np.flatnonzero(depth == canvas.depth.reshape(-1)[flat])
     part, flat, along = part[won], flat[won], along[won]

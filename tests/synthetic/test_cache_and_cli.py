@@ -76,3 +76,12 @@ def test_contact_sheet(tiny_dataset, tmp_path):
     sheet = cv2.imread(str(out))
     assert sheet.shape == (2 * 270, 4 * 360, 3)
     assert contact_sheet_main(["--data_dir", str(tmp_path), "--out", str(out)]) == 2
+
+
+def test_importing_the_package_is_light():
+    import subprocess
+    import sys
+
+    code = "import synthetic, sys; print(sorted(m for m in ('numpy', 'cv2', 'h5py', 'torch') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
