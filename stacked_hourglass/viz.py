@@ -139,7 +139,7 @@ def saliency_figure(image_rgb: np.ndarray, heatmaps: torch.Tensor, saliency: tor
     if with_skeleton:
         side_legend(figure)
     height = joints * PANEL_INCHES + 1.0
-    figure.subplots_adjust(left=0.12, right=0.98, top=1 - 0.5 / height, bottom=0.4 / height, hspace=0.25,
+    figure.subplots_adjust(left=0.12, right=0.98, top=1 - 0.75 / height, bottom=0.4 / height, hspace=0.25,
                            wspace=0.05)
     return figure
 
@@ -169,7 +169,8 @@ def run(opts: argparse.Namespace) -> list[Path]:
         heatmaps, saliency = saliency_and_heatmaps(model, batch["image"][0].to(device), mean_rgb, std_rgb,
                                                    opts.stack)
         image_rgb = batch["image"][0].permute(1, 2, 0).numpy()
-        title = f"{records.image_names[index]}: per joint, input, probability map, saliency"
+        stack = opts.stack % model.config.stacks + 1
+        title = f"{records.image_names[index]}\n{Path(opts.load).name}, heatmaps of stack {stack} of {model.config.stacks}"
         figure = saliency_figure(image_rgb, heatmaps, saliency, title, with_skeleton, opts.dpi)
         written.append(save_figure(figure, Path(opts.output_dir) / f"{stems[index]}.png"))
     if skipped:

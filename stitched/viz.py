@@ -131,16 +131,16 @@ def read_image(path: Path | None) -> np.ndarray | None:
 # ------------------------------------------------------------------------------------------------------- drawing
 def pose_figure(image_rgb: np.ndarray | None, joints_px: np.ndarray, skeleton, visible: np.ndarray | None,
                 title_2d: str, poses_3d: list[tuple[str, np.ndarray]], title: str, full_image: bool = False,
-                dpi: int = 100):
+                dpi: int = 100, box: tuple[np.ndarray, float] | None = None):
     """One row of panels: the 2D pose (over the image, or on a blank y-down canvas) then 3D poses (17, 3) mm on
-    shared equal axes. Returns the figure."""
+    shared equal axes; box: the person box (centre px, side px) to zoom to. Returns the figure."""
     columns = 1 + len(poses_3d)
     figure = new_figure(PANEL_INCHES * columns, PANEL_INCHES + 0.7, dpi)
     ax = figure.add_subplot(1, columns, 1)
     if image_rgb is not None:
         show_image(ax, image_rgb)
         if not full_image:
-            zoom_to(ax, joints_px if visible is None else joints_px[np.asarray(visible) > 0], image_rgb.shape)
+            zoom_to(ax, joints_px if visible is None else joints_px[np.asarray(visible) > 0], image_rgb.shape, box)
         ax.set_xticks([])
         ax.set_yticks([])
     else:
@@ -204,8 +204,10 @@ def run(opts: argparse.Namespace) -> list[Path]:
                 title += f" (MPJPE {float(mpjpe(pose, truth.poses_mm[row])):.0f} mm)"
             panels.append((title, pose))
         visible = None if poses_2d.visible is None else poses_2d.visible[row]
+        box = None if poses_2d.box_px is None or poses_2d.centre_px is None else \
+            (poses_2d.centre_px[row], float(poses_2d.box_px[row]))
         figure = pose_figure(read_image(images[row]), poses_2d.joints_px[row], poses_2d.skeleton, visible,
-                             f"2D {source_2d}", panels, str(labels[row]), opts.full_image, opts.dpi)
+                             f"2D {source_2d}", panels, str(labels[row]), opts.full_image, opts.dpi, box)
         written.append(save_figure(figure, Path(opts.output_dir) / f"{stems[row]}.png"))
     logger.info(f"viz.py {opts.script}: wrote {len(written)} pictures to {opts.output_dir}"
                 + (f" (of {count} rows; --max_images {opts.max_images})" if count > len(written) else ""))

@@ -20,6 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from utils.skeletons import Skeleton
 
@@ -147,9 +148,16 @@ def view_box(joints_px: np.ndarray, margin: float = 0.15, min_side: float = 32.0
     return centre - half, centre + half
 
 
-def zoom_to(ax: Axes, joints_px: np.ndarray, image_shape: tuple[int, ...], margin: float = 0.3) -> None:
-    """Limit image axes to the person: a square around the joints, kept inside the image where it fits."""
+def zoom_to(ax: Axes, joints_px: np.ndarray, image_shape: tuple[int, ...], box: tuple[np.ndarray, float] | None = None,
+            margin: float = 0.3) -> None:
+    """Limit image axes to the person: the square person box (centre (2,) px, side px) when known, grown to hold
+    the joints, else a square around the joints; kept inside the image where it fits."""
     low, high = view_box(joints_px, margin, min_side=64.0)
+    if box is not None and np.isfinite(box[0]).all() and box[1] > 0:
+        low = np.minimum(low, np.asarray(box[0]) - box[1] / 2)
+        high = np.maximum(high, np.asarray(box[0]) + box[1] / 2)
+        centre, half = (low + high) / 2, (high - low).max() / 2
+        low, high = centre - half, centre + half
     size = np.asarray(image_shape[1::-1], dtype=np.float64)  # (width, height)
     side = high - low
     low = np.clip(low, -0.5, np.maximum(size - 0.5 - side, -0.5))
@@ -215,6 +223,7 @@ def draw_skeleton_3d(ax, pose_mm: np.ndarray, skeleton: Skeleton, limits: tuple[
     ax.view_init(**VIEW_3D)
     for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
         axis.set_pane_color((0.94, 0.94, 0.94, 1.0))
+        axis.set_major_locator(MaxNLocator(4))
     ax.tick_params(labelsize=6, pad=0)
     if label_axes:
         ax.set_xlabel("x (mm)", fontsize=7, labelpad=-4)

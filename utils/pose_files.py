@@ -39,6 +39,7 @@ class Poses2D:
     skeleton: Skeleton  # MPII or H36M16_2D
     source: str  # 'file:field', for messages
     centre_px: np.ndarray | None = None  # (N, 2) person box centres (tell people of one image apart)
+    box_px: np.ndarray | None = None  # (N,) square person box sides
     visible: np.ndarray | None = None  # (N, 16) annotated joints (ground truth); None: all
     missing: np.ndarray | None = None  # (N,) the image could not be read when predicting
     image_names: np.ndarray | None = None  # (N,) image file per row when `names` are frame names ('' = none)
@@ -195,7 +196,7 @@ def _read_json_2d(path: Path) -> Poses2D:
 
         records, _ = read_json_records(path)
         return _mpii_rows(records.joints_px, path, "joint_self", records.image_names, "img_paths",
-                          centre_px=records.center_px, visible=records.annotated > 0)
+                          centre_px=records.center_px, box_px=records.box_px, visible=records.annotated > 0)
     return _lifter_input(path)
 
 
@@ -222,7 +223,7 @@ def read_poses_2d(path: str | Path, ground_truth: bool = False) -> Poses2D:
 
         records = read_h5_records(path)
         return _mpii_rows(records.joints_px, path, "part", records.image_names, "imgname",
-                          centre_px=records.center_px, visible=records.annotated > 0)
+                          centre_px=records.center_px, box_px=records.box_px, visible=records.annotated > 0)
     if suffix != ".npz":
         raise InputError(f"{path}: unknown 2D pose format '{suffix}' (expected .npz, .mat, .json or .h5)")
     data = _npz(path)
@@ -230,6 +231,7 @@ def read_poses_2d(path: str | Path, ground_truth: bool = False) -> Poses2D:
         count = len(np.asarray(data["preds"]))
         return _mpii_rows(data["preds"], path, "preds", data.get("image_names"),
                           centre_px=_optional(data, "center_px", count, path),
+                          box_px=_optional(data, "box_px", count, path),
                           missing=_optional(data, "missing", count, path))
     if "part" in data and "S" in data:  # MMPose Human3.6M
         return _h36m_rows(data["part"], path, "part", data.get("imgname"))
