@@ -50,7 +50,7 @@ for _joint, _offset in _REST_CENTRE.items():
 for _joint, _offset in _REST_RIGHT.items():
     REST_OFFSETS_MM[_joint] = _offset
     REST_OFFSETS_MM[_LEFT_OF_RIGHT[_joint]] = (-_offset[0], _offset[1], _offset[2])
-CROWN_FRACTION = 0.8  # crown = head + 0.8 x (head - neck): the top of the skull, just inside the drawn head
+CROWN_FRACTION = 0.7  # crown = head + 0.7 x (head - neck): the top of the skull, just inside the drawn head
 NOSE_OFFSET = np.array([0.0, 0.75, -0.2])  # nose tip in the head frame, in units of the neck->head bone
 
 # Joint limits, side-normalised degrees: [min, max] for flexion, abduction, twist.

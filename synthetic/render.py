@@ -152,7 +152,7 @@ def draw_person(canvas: Canvas, points_cam: np.ndarray, shape: BodyShape, appear
     first, second, radii = part_geometry(points_cam, shape)
     ends_px = lens.project(np.stack([first, second], axis=1))  # (P, 2, 2)
     depths = np.stack([first[:, 2], second[:, 2]], axis=1)  # (P, 2)
-    radii_px = float(lens.f.mean()) * radii / np.maximum(depths, 1.0)
+    radii_px = np.maximum(float(lens.f.mean()) * radii / np.maximum(depths, 1.0), 1.0)  # at least 2 px wide
     radii_px[depths.min(axis=1) <= 50] = -1e3  # behind or at the camera: not drawn
     part, cols, rows = _candidates(ends_px, radii_px, height, width)
     axis = ends_px[:, 1] - ends_px[:, 0]  # (P, 2)
