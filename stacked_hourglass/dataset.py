@@ -13,7 +13,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import h5py
 import numpy as np
 import torch
@@ -21,7 +20,7 @@ from torch.utils.data import Dataset
 
 from stacked_hourglass import transforms
 from stacked_hourglass.annotations import PersonRecords
-from stacked_hourglass.prepare import jpeg_reduction, read_image
+from stacked_hourglass.images import jpeg_reduction, read_image, warp_image
 from utils.skeletons import MPII
 
 FLIP_PERMUTATION = MPII.flip_permutation()
@@ -46,6 +45,7 @@ class Skipped:
 
 
 def sample_rng(seed: int, epoch: int, index: int) -> np.random.Generator:
+    """The random stream of one sample in one epoch."""
     return np.random.default_rng([seed, epoch, index])
 
 
@@ -64,8 +64,7 @@ def make_sample(source: np.ndarray, source_to_image: np.ndarray, index: int, cen
     res = settings.input_res
     image_to_input = transforms.crop_matrix(center_px, box_px * augmentation.box_scale, res,
                                             augmentation.rotation_deg, augmentation.flip)
-    image = cv2.warpAffine(source, transforms.compose(image_to_input, source_to_image), (res, res),
-                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    image = warp_image(source, transforms.compose(image_to_input, source_to_image), res)
     joints_in = transforms.apply(image_to_input, joints_px)
     if augmentation.flip:
         joints_in, annotated, visible = (a[FLIP_PERMUTATION] for a in (joints_in, annotated, visible))
@@ -121,7 +120,8 @@ class CropCacheDataset(PoseDataset):
     def _crops(self) -> h5py.Dataset:
         if self._file is None or self._pid != os.getpid():  # one handle per worker process
             self._file, self._pid = h5py.File(self.cache_file, "r"), os.getpid()
-        return self._file["crops"]
+            self._crops_dataset = self._file["crops"]
+        return self._crops_dataset
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray]:
         labels = self.labels

@@ -171,11 +171,19 @@ def normalise_input(images: torch.Tensor, mean_rgb: torch.Tensor, std_rgb: torch
     """uint8 RGB images (B, 3, H, W) in [0, 255] -> float network input: (image / 255 * gain - mean) / std.
 
     mean_rgb, std_rgb: (3,) in [0, 1] (the dataset's statistics, stored in checkpoints); colour_gain: (B, 3) or None.
-    The memory format of `images` (channels-last from the data loader) is kept.
+    Channels-last input (what the data loader gives) gives channels-last output.
     """
     assert images.dim() == 4 and images.shape[1] == 3, f"expected (B, 3, H, W), got {tuple(images.shape)}"
-    scale = (1.0 / (255.0 * std_rgb.float().to(images.device))).view(1, 3, 1, 1)
+    batch, _, height, width = images.shape
+    scale = (1.0 / (255.0 * std_rgb.float().to(images.device))).view(1, 3)
     if colour_gain is not None:
-        scale = scale * colour_gain.float().to(images.device).view(-1, 3, 1, 1)
-    shift = (mean_rgb.float() / std_rgb.float()).to(images.device).view(1, 3, 1, 1)
-    return images.float() * scale - shift
+        scale = scale * colour_gain.float().to(images.device).view(-1, 3)  # (B, 3)
+    shift = (mean_rgb.float() / std_rgb.float()).to(images.device).view(1, 3)
+    pixels = images.permute(0, 2, 3, 1)  # (B, H, W, 3)
+    if not pixels.is_contiguous():
+        return torch.addcmul(-shift.view(1, 3, 1, 1), images.float(), scale.view(-1, 3, 1, 1))
+    # Channels-last memory: rows of W*3 interleaved values, with the per-channel factors tiled along a row, so the
+    # arithmetic runs over long contiguous rows instead of 3-element pixels.
+    rows = torch.addcmul(-shift.repeat(1, width).view(1, 1, 3 * width), pixels.reshape(batch, height, 3 * width).float(),
+                         scale.repeat(1, width).view(-1, 1, 3 * width))
+    return rows.view(batch, height, width, 3).permute(0, 3, 1, 2)

@@ -14,18 +14,16 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import h5py
 import numpy as np
 
 from stacked_hourglass import transforms
 from stacked_hourglass.annotations import PersonRecords, annotation_files, load_split, mpii_folder
+from stacked_hourglass.images import jpeg_reduction, read_image, warp_image
 from utils.errors import InputError
 from utils.run_logging import get_logger, progress
 
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[1] / ".cache" / "hourglass"
-REDUCED_READ_FLAGS = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
-                      8: cv2.IMREAD_REDUCED_COLOR_8}
 
 
 @dataclass(frozen=True)
@@ -34,31 +32,14 @@ class CacheSpec:
     margin: float = 1.5  # cached crop side / person box side
 
 
-def read_image(path: Path, reduction: int = 1) -> np.ndarray | None:
-    """RGB uint8 (H, W, 3), decoded at 1/reduction size (JPEG DCT scaling: much faster); None if unreadable."""
-    try:
-        data = np.fromfile(path, dtype=np.uint8)
-    except OSError:
-        return None
-    image = cv2.imdecode(data, REDUCED_READ_FLAGS[reduction]) if len(data) else None
-    return None if image is None else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-
-
-def jpeg_reduction(box_px: float, output_res: int) -> int:
-    """The largest JPEG reduction (1, 2, 4, 8) that keeps at least `output_res` px across the box."""
-    ratio = box_px / output_res
-    return max([k for k in REDUCED_READ_FLAGS if k <= ratio], default=1)
-
-
 def warp_crop(image_path: Path, image_to_crop: np.ndarray, box_px: float, crop_res: int) -> np.ndarray | None:
-    """Read an image (at a reduced size when the box allows) and warp it once into a crop. None if unreadable."""
+    """Read an image (at a reduced size when the box allows) and warp it once into a crop: image_to_crop (2, 3)
+    maps image px to crop px, box_px is the crop's side in image px. RGB uint8 (R, R, 3), or None if unreadable."""
     reduction = jpeg_reduction(box_px, crop_res)
-    image = read_image(image_path, reduction)
+    image = read_image(Path(image_path), reduction)
     if image is None:
         return None
-    matrix = transforms.compose(image_to_crop, transforms.scaling_matrix(1.0 / reduction))
-    return cv2.warpAffine(image, matrix, (crop_res, crop_res), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
+    return warp_image(image, transforms.compose(image_to_crop, transforms.scaling_matrix(1.0 / reduction)), crop_res)
 
 
 def cache_path(data_dir: str | Path, split: str, spec: CacheSpec, cache_dir: str | Path = DEFAULT_CACHE_DIR) -> Path:
@@ -79,8 +60,7 @@ def _crop_people(job: tuple[Path, np.ndarray, np.ndarray, int]) -> tuple[np.ndar
         reason = "missing" if not image_path.is_file() else "corrupt or not an image"
         return None, reason
     to_original = transforms.scaling_matrix(1.0 / reduction)
-    crops = np.stack([cv2.warpAffine(image, transforms.compose(m, to_original), (crop_res, crop_res),
-                                     flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT) for m in matrices])
+    crops = np.stack([warp_image(image, transforms.compose(m, to_original), crop_res) for m in matrices])
     return crops, ""
 
 

@@ -48,7 +48,7 @@ def background(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
     """A smooth colour gradient with mild noise (JPEG sizes like photographs)."""
     corners = rng.integers(0, 255, size=(2, 2, 3)).astype(np.float32)
     image = cv2.resize(corners, (width, height), interpolation=cv2.INTER_LINEAR)
-    image += rng.normal(0.0, 12.0, size=image.shape).astype(np.float32)
+    image += rng.normal(0.0, 4.0, size=image.shape).astype(np.float32)
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
@@ -85,7 +85,8 @@ def write_toy_mpii(root: str | Path, images: int = 12, people_per_image: int = 1
         cv2.imwrite(str(root / "images" / name), cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
                     [cv2.IMWRITE_JPEG_QUALITY, quality])
     (root / "mpii_annotations.json").write_text(json.dumps(records))
-    write_validation_truth(root, [r for r in records if r["isValidation"]])
+    if validation_images:
+        write_validation_truth(root, [r for r in records if r["isValidation"]])
     return root
 
 
