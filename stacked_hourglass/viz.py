@@ -139,7 +139,7 @@ def saliency_figure(image_rgb: np.ndarray, heatmaps: torch.Tensor, saliency: tor
     if with_skeleton:
         side_legend(figure)
     height = joints * PANEL_INCHES + 1.0
-    figure.subplots_adjust(left=0.12, right=0.98, top=1 - 0.75 / height, bottom=0.4 / height, hspace=0.25,
+    figure.subplots_adjust(left=0.12, right=0.98, top=1 - 0.85 / height, bottom=0.4 / height, hspace=0.25,
                            wspace=0.05)
     return figure
 

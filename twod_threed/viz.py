@@ -89,7 +89,7 @@ def augmentation_figure(joints_2d_px: np.ndarray, truth_mm: np.ndarray, predicte
                         dpi: int = 90):
     """Rows of (2D input (16, 2) px, 3D ground truth (17, 3), 3D prediction (17, 3)); the first row is the original."""
     rows = len(joints_2d_px)
-    figure = new_figure(3 * PANEL_INCHES + 0.3, rows * PANEL_INCHES + 0.8, dpi)
+    figure = new_figure(3 * PANEL_INCHES + 0.3, rows * PANEL_INCHES + 1.0, dpi)
     errors = mpjpe(predicted_mm, truth_mm)  # (K,)
     for row in range(rows):
         label = "original" if row == 0 else f"augmented {row}"
@@ -104,8 +104,8 @@ def augmentation_figure(joints_2d_px: np.ndarray, truth_mm: np.ndarray, predicte
                          limits, f"3D prediction (MPJPE {float(errors[row]):.0f} mm)")
     figure.suptitle(title, fontsize=10)
     side_legend(figure)
-    height = rows * PANEL_INCHES + 0.8
-    figure.subplots_adjust(left=0.07, right=0.97, top=1 - 0.75 / height, bottom=0.4 / height, hspace=0.3,
+    height = rows * PANEL_INCHES + 1.0
+    figure.subplots_adjust(left=0.07, right=0.97, top=1 - 0.95 / height, bottom=0.4 / height, hspace=0.3,
                            wspace=0.2)
     return figure
 
