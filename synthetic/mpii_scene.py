@@ -150,8 +150,9 @@ def render_mpii_image(rng: np.random.Generator, size: tuple[int, int] | None = N
     if occluders and rng.random() < 0.35:
         _add_occluder(rng, canvas, draw_lens, light, placed[rng.integers(len(placed))][2])
     people = [_label(canvas, lens, points_cam, shape, RENDER_SCALE) for shape, _, points_cam, _ in placed]
-    softened = soften(canvas.image, rng.uniform(0.0, 0.6), rng.uniform(0.92, 1.08, 3))
-    image = add_noise(cv2.resize(softened, (width, height), interpolation=cv2.INTER_LINEAR), rng, rng.uniform(1, 6))
+    softened = add_noise(soften(canvas.image, rng.uniform(0.0, 0.6), rng.uniform(0.92, 1.08, 3)), rng,
+                         rng.uniform(1, 6))
+    image = cv2.resize(softened, (width, height), interpolation=cv2.INTER_LINEAR)
     return MpiiImage(image, people, canvas, RENDER_SCALE)
 
 

@@ -129,5 +129,5 @@ def test_h36m_frame_pixels_at_projected_joints_belong_to_the_actor():
                          np.random.default_rng(1))
     assert frame.image.shape == (1000, 1000, 3)
     joints_px = camera.project_world(sequence.points_mm[20, list(MPII_FROM_POINTS)]) - frame.offset
-    cols, rows = np.round(joints_px).astype(int).T
+    cols, rows = np.round((joints_px + 0.5) * frame.scale - 0.5).astype(int).T
     assert (frame.canvas.ids[rows, cols] > 0).mean() == 1.0
