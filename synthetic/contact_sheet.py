@@ -78,7 +78,8 @@ def h36m_tiles(data_dir: Path, count: int) -> list[np.ndarray]:
     frames = json.loads((data_dir / "h36m" / "frames.json").read_text())
     positions_2d = np.load(data_dir / "h36m" / "data_2d_h36m_gt.npz", allow_pickle=True)["positions_2d"].item()
     tiles = []
-    for item in frames[:: max(len(frames) // max(count, 1), 1)][:count]:
+    picks = np.random.default_rng(0).choice(len(frames), size=min(count, len(frames)), replace=False)
+    for item in [frames[index] for index in sorted(picks)]:  # spread over subjects, actions and cameras
         image = cv2.imread(str(data_dir / "h36m" / item["image"]))
         tile, scale, offset = _fit(image)
         camera = H36M_CAMERA_IDS.index(item["camera"])

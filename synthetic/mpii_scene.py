@@ -130,7 +130,7 @@ def render_mpii_image(rng: np.random.Generator, size: tuple[int, int] | None = N
         extent = (points - anchor) @ view.T
         extent_mm = np.ptp(extent[:, :2], axis=0) + 250 * shape.girth  # (w, h) mm incl. flesh
         target_px = height * rng.uniform(*((0.45, 0.88), (0.38, 0.75), (0.3, 0.65))[num_people - 1])
-        depth = lens.f[0] * extent_mm[1] / target_px
+        depth = lens.f[0] * max(extent_mm[1] / target_px, extent_mm[0] / (0.9 * width))  # fits in the photo
         slot = (index + 0.5 + rng.uniform(-0.3, 0.3)) / num_people
         for other_depth, other_box in boxes:  # people whose boxes overlap stand well apart in depth
             if abs(slot * width - other_box) < lens.f[0] * extent_mm[0] / depth:
