@@ -193,6 +193,8 @@ def _executor(workers: int):
         return _InlineExecutor()
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if context.get_start_method() == "forkserver":
+        context.set_forkserver_preload(["synthetic.generate"])  # imported once, inherited by every worker
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
