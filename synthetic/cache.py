@@ -13,7 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
-GENERATOR_VERSION = "2.0"
+GENERATOR_VERSION = "2.1"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 

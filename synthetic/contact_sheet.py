@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
               "generate one with `python -m synthetic --out DIR`", file=sys.stderr)
         return 2
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(args.out), contact_sheet(data_dir, args.mpii, args.h36m))
+    cv2.imwrite(str(args.out), contact_sheet(data_dir, args.mpii, args.h36m), [cv2.IMWRITE_PNG_COMPRESSION, 9])
     print(f"wrote {args.out}")
     return 0
 

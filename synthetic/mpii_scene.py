@@ -109,6 +109,21 @@ def _label(canvas: Canvas, lens: Lens, points_cam: np.ndarray, shape: BodyShape,
                       np.round((low + high) / 2), float((high - low).max() / 200), float(joints_cam[6, 2]))
 
 
+def _keep_in_frame(points_cam: np.ndarray, offset: np.ndarray, lens: Lens, width: int, height: int,
+                   girth: float) -> np.ndarray:
+    """The placement `offset` (3,) mm moved back and sideways until the drawn person lies inside the photo."""
+    margin_mm = 120 * girth
+    for _ in range(3):
+        pixels = lens.project(points_cam)
+        pad = lens.f[0] * margin_mm / points_cam[:, 2].min()
+        low, high = pixels.min(0) - pad, pixels.max(0) + pad
+        grow = max((high[0] - low[0]) / (0.98 * width), (high[1] - low[1]) / (0.98 * height), 1.0)
+        shift = np.clip(-low, 0, None) - np.clip(high - (width - 1, height - 1), 0, None)  # px
+        step = np.r_[shift * offset[2] / lens.f, offset[2] * (grow - 1)]
+        points_cam, offset = points_cam + step, offset + step
+    return offset
+
+
 def render_mpii_image(rng: np.random.Generator, size: tuple[int, int] | None = None,
                       num_people: int | None = None, occluders: bool = True) -> MpiiImage:
     """Draw one photo. size (width, height) and the number of people are drawn from `rng` unless given."""
@@ -139,7 +154,8 @@ def render_mpii_image(rng: np.random.Generator, size: tuple[int, int] | None = N
         u = np.clip(slot * width, half[0] * 0.9, width - half[0] * 0.9)
         v = np.clip(height / 2 + rng.uniform(-0.15, 0.15) * height, half[1] * 0.95, height - half[1] * 0.95)
         offset = np.array([(u - lens.c[0]) * depth / lens.f[0], (v - lens.c[1]) * depth / lens.f[1], depth])
-        boxes.append((depth, u))
+        offset = _keep_in_frame(_to_camera(points, view, anchor, offset), offset, lens, width, height, shape.girth)
+        boxes.append((offset[2], u))
         points_cam = _to_camera(points, view, anchor, offset)
         chairs = [_to_camera(box, view, anchor, offset) for box in chair_boxes(points, shape.girth)] if seat > 0.3 else []
         placed.append((shape, appearance, points_cam, chairs))
