@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 
+from generative_models import train as pose_gan_train
 from options import Script, dispatch
 from stacked_hourglass import train as hourglass_train
 from stitched import train as stitched_train
@@ -21,6 +22,10 @@ SCRIPTS: dict[str, Script] = {
         help="fine-tune the stitched RGB -> 3D network end to end on Human3.6M-format frames",
         run=stitched_train.run_train, add_options=stitched_train.add_options,
         check=stitched_train.check_options, training=True),
+    "3d_pose_gan": Script(
+        help="WGAN-GP 3D pose prior on Human3.6M-format 3D poses (generator + critic)",
+        run=pose_gan_train.train, add_options=pose_gan_train.add_options,
+        check=pose_gan_train.check_options, training=True),
 }
 
 

@@ -45,11 +45,12 @@ def _check(poses: torch.Tensor) -> None:
     assert poses.dim() == 3 and poses.shape[1:] == (17, 3), f"expected (B, 17, 3) H36M joints, got {tuple(poses.shape)}"
 
 
-def scale_bones(poses: torch.Tensor, bone_mask: torch.Tensor, factor: float) -> torch.Tensor:
+def scale_bones(poses: torch.Tensor, bone_mask: torch.Tensor, factor: float | torch.Tensor) -> torch.Tensor:
     """(B, 17, 3) -> (B, 17, 3) with the bone leading into each joint where `bone_mask` (B, 17) is True multiplied
-    in length by `factor`; the joints below follow rigidly, the root stays where it is."""
+    in length by `factor` (a number or (B,) per pose); the joints below follow rigidly, the root stays put."""
     _check(poses)
     bones = bone_vectors(poses, H36M17_PARENTS)  # (B, 16, 3)
+    factor = torch.as_tensor(factor, dtype=poses.dtype, device=poses.device).reshape(-1, 1)
     scale = 1.0 + (factor - 1.0) * bone_mask[:, 1:].to(poses.dtype)  # (B, 16)
     return joints_from_bone_vectors(bones * scale[..., None], H36M17_PARENTS, root_position=poses[:, 0])
 
@@ -88,8 +89,8 @@ def hyperextend(poses: torch.Tensor, limb: torch.Tensor, angle_rad: torch.Tensor
 
 
 def corrupt_bone_scale(poses: torch.Tensor, generator: torch.Generator | None = None,
-                       factor: float = 1.3) -> torch.Tensor:
-    """One random limb per pose with both its bones `factor` times longer."""
+                       factor: float | torch.Tensor = 1.3) -> torch.Tensor:
+    """One random limb per pose with both its bones `factor` (a number or (B,)) times longer."""
     limb = torch.randint(len(LIMBS), (poses.shape[0],), generator=generator).to(poses.device)
     mask = torch.zeros(poses.shape[:2], dtype=torch.bool, device=poses.device)
     joints = _LIMB_JOINTS.to(poses.device)[limb]
@@ -118,6 +119,21 @@ CORRUPTIONS: dict[str, Callable[..., torch.Tensor]] = {
     "limb_swap": corrupt_limb_swap,
     "joint_limits": corrupt_joint_limits,
 }
+
+
+def negative_examples(poses: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """(B, 17, 3) -> (B, 17, 3) training negatives for the critic: each pose corrupted by one of the three kinds at
+    random, with random strengths wider than the evaluation's (a limb x1.15-1.5 longer or shorter, a limb swap, a
+    hyperextension of 20-120 degrees)."""
+    _check(poses)
+    count = poses.shape[0]
+    kind = torch.randint(3, (count,), generator=generator).to(poses.device)[:, None, None]
+    longer = 1.15 + 0.35 * torch.rand(count, generator=generator)
+    factor = torch.where(torch.rand(count, generator=generator) < 0.5, longer, 1.0 / longer)
+    scaled = corrupt_bone_scale(poses, generator, factor.to(poses.device))
+    swapped = corrupt_limb_swap(poses, generator)
+    bent = corrupt_joint_limits(poses, generator, min_deg=20.0, max_deg=120.0)
+    return torch.where(kind == 0, scaled, torch.where(kind == 1, swapped, bent))
 
 
 def corrupt(poses: torch.Tensor, kind: str, generator: torch.Generator | None = None) -> torch.Tensor:

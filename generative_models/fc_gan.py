@@ -1,9 +1,11 @@
 """The two players of the WGAN-GP pose prior, and the gradient penalty.
 
-Both work in the prior's pose representation (`pose_representation.normalise_pose`): H36M-17 joints, root-relative,
-divided by the pose's mean bone length. The generator maps noise to such a pose; the critic maps such a pose to a
-score (higher = more like the training poses), optionally seeing the kinematic-chain features (the Gram matrix of the
-bone vectors: bone lengths and the angles between bones) next to the joints.
+Both work in the prior's pose representation (`pose_representation.prior_representation`): H36M-17 joints,
+root-relative, divided by the pose's mean bone length, in the body frame. The generator maps noise to such a pose.
+The critic maps such a pose to a score (higher = more like the training poses) in two stages: `features` (the 16
+non-root joints and, with `bone_features`, the bone vectors and `length_weight` x the log bone lengths) and `head`
+(a residual MLP without batch norm). The gradient penalty is taken with respect to the features, so the
+Wasserstein distance the critic estimates measures distances between poses in joints, bones and bone-length ratios.
 """
 from __future__ import annotations
 
@@ -13,13 +15,14 @@ import torch
 from torch import nn
 
 from generative_models.base_network import ResidualFC
-from generative_models.pose_representation import (H36M17_PARENTS, NUM_JOINTS, bone_vectors, kinematic_chain_gram,
-                                                   normalise_pose)
+from generative_models.pose_representation import H36M17_PARENTS, NUM_JOINTS, bone_vectors, prior_representation
+
+NUM_BONES = NUM_JOINTS - 1
 
 
 @dataclass
 class GanConfig:
-    """Sizes of the generator and the critic (stored in every pose_gan checkpoint)."""
+    """Sizes of the generator and the critic, and the critic's features (stored in every pose_gan checkpoint)."""
 
     noise_dim: int = 32
     generator_width: int = 256
@@ -27,7 +30,8 @@ class GanConfig:
     critic_width: int = 256
     critic_blocks: int = 2
     critic_norm: str = "none"  # "none" or "layer": never batch norm in a gradient-penalty critic
-    bone_features: bool = True  # give the critic the kinematic-chain (bone-vector Gram matrix) features
+    bone_features: bool = True  # the critic also sees bone vectors and log bone lengths
+    length_weight: float = 5.0  # scale of the log bone lengths among the critic's features
 
     def __post_init__(self) -> None:
         if self.critic_norm not in ("none", "layer"):
@@ -37,53 +41,64 @@ class GanConfig:
             if getattr(self, name) <= 0:
                 raise ValueError(f"GanConfig.{name} must be positive, got {getattr(self, name)}")
 
+    @property
+    def num_features(self) -> int:
+        return NUM_BONES * 3 + (NUM_BONES * 4 if self.bone_features else 0)
+
+
+def pose_features(poses: torch.Tensor, bone_features: bool, length_weight: float) -> torch.Tensor:
+    """(B, 17, 3) prior-representation poses -> (B, F) critic features.
+
+    F = 48 joints (root dropped), then with `bone_features` 48 bone vectors (child - parent, in the body frame)
+    and 16 x `length_weight` * log(bone length) (log length ratios: the mean bone length is 1).
+    """
+    assert poses.dim() == 3 and poses.shape[1:] == (NUM_JOINTS, 3), f"expected (B, 17, 3), got {tuple(poses.shape)}"
+    parts = [poses[:, 1:].flatten(1)]  # (B, 48)
+    if bone_features:
+        bones = bone_vectors(poses, H36M17_PARENTS)  # (B, 16, 3)
+        parts += [bones.flatten(1), length_weight * torch.log(bones.norm(dim=-1) + 1e-6)]  # (B, 48), (B, 16)
+    return torch.cat(parts, dim=1)
+
 
 class Generator(nn.Module):
-    """(B, noise_dim) Gaussian noise -> (B, 17, 3) normalised root-relative pose (root at zero, mean bone length 1)."""
+    """(B, noise_dim) Gaussian noise -> (B, 17, 3) pose in the prior representation (root 0, mean bone 1, body frame)."""
 
     def __init__(self, config: GanConfig):
         super().__init__()
         self.config = config
-        self.net = ResidualFC(config.noise_dim, (NUM_JOINTS - 1) * 3, config.generator_width,
-                              config.generator_blocks, norm="none", activation="relu")
+        self.net = ResidualFC(config.noise_dim, NUM_BONES * 3, config.generator_width, config.generator_blocks,
+                              norm="none", activation="relu")
 
     def forward(self, noise: torch.Tensor) -> torch.Tensor:
-        joints = self.net(noise).view(-1, NUM_JOINTS - 1, 3)  # (B, 16, 3) non-root joints
-        poses = torch.cat([torch.zeros_like(joints[:, :1]), joints], dim=1)  # (B, 17, 3)
-        return normalise_pose(poses, H36M17_PARENTS)[0]
+        joints = self.net(noise).view(-1, NUM_BONES, 3)  # (B, 16, 3) non-root joints
+        return prior_representation(joints)  # (B, 17, 3)
 
     def sample(self, count: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """`count` poses (count, 17, 3) in normalised units, from noise drawn with `generator` (or the global RNG)."""
+        """`count` poses (count, 17, 3) in the prior representation, noise from `generator` (or the global RNG)."""
         device = next(self.parameters()).device
-        noise = torch.randn(count, self.config.noise_dim, generator=generator, device=device)
+        noise = torch.randn(count, self.config.noise_dim, generator=generator).to(device)
         return self(noise)
 
 
 class Critic(nn.Module):
-    """(B, 17, 3) normalised root-relative pose -> (B,) score, higher = more plausible. No batch norm."""
+    """(B, 17, 3) prior-representation pose -> (B,) score, higher = more plausible. No batch norm."""
 
     def __init__(self, config: GanConfig):
         super().__init__()
         self.config = config
-        bones = NUM_JOINTS - 1
-        rows, cols = torch.triu_indices(bones, bones)  # upper triangle of the Gram matrix, diagonal included
-        self.register_buffer("gram_rows", rows, persistent=False)
-        self.register_buffer("gram_cols", cols, persistent=False)
-        features = bones * 3 + (len(self.gram_rows) if config.bone_features else 0)
-        self.net = ResidualFC(features, 1, config.critic_width, config.critic_blocks, norm=config.critic_norm,
-                              activation="leaky_relu")
+        self.net = ResidualFC(config.num_features, 1, config.critic_width, config.critic_blocks,
+                              norm=config.critic_norm, activation="leaky_relu")
 
     def features(self, poses: torch.Tensor) -> torch.Tensor:
-        """(B, 17, 3) -> (B, F): the 16 non-root joints, then (option) the upper triangle of the bone Gram matrix."""
-        assert poses.shape[1:] == (NUM_JOINTS, 3), f"expected (B, 17, 3), got {tuple(poses.shape)}"
-        parts = [poses[:, 1:].flatten(1)]  # (B, 48)
-        if self.config.bone_features:
-            gram = kinematic_chain_gram(bone_vectors(poses, H36M17_PARENTS))  # (B, 16, 16)
-            parts.append(gram[:, self.gram_rows, self.gram_cols])  # (B, 136)
-        return torch.cat(parts, dim=1)
+        """(B, 17, 3) -> (B, F), see `pose_features`."""
+        return pose_features(poses, self.config.bone_features, self.config.length_weight)
+
+    def head(self, features: torch.Tensor) -> torch.Tensor:
+        """(B, F) -> (B,) scores."""
+        return self.net(features).squeeze(-1)
 
     def forward(self, poses: torch.Tensor) -> torch.Tensor:
-        return self.net(self.features(poses)).squeeze(-1)  # (B,)
+        return self.head(self.features(poses))  # (B,)
 
 
 def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, weight: float = 10.0,

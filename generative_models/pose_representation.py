@@ -1,9 +1,11 @@
-"""How the pose prior sees a pose: root-relative, scale-normalised joints and bone (kinematic-chain) vectors.
+"""How the pose prior sees a pose: root-relative, scale-normalised, in the body's own frame; bone vectors.
 
 All functions are pure torch, vectorised over joints through the skeleton's parent table (`parents[j]` is the
 parent of joint j, -1 for the root; parents precede children in Human3.6M order). Poses are (..., J, 3) in any
 length unit; "normalised" means divided by the pose's mean bone length, so a normalised pose has mean bone length 1
-whatever the person's size.
+whatever the person's size. "Canonical" means rotated into the pelvis/torso frame (x: left hip -> right hip,
+z: root -> thorax, y = z cross x, forward), so the representation does not depend on the frame the pose came in
+(camera or world) nor on where the person faces.
 """
 from __future__ import annotations
 
@@ -102,12 +104,23 @@ def normalise_pose(poses: torch.Tensor, parents: Sequence[int] = H36M17_PARENTS,
     return centred / (scale[..., None, None] + eps), scale
 
 
-def kinematic_chain_gram(bones: torch.Tensor) -> torch.Tensor:
-    """(..., K, 3) bone vectors -> (..., K, K) Gram matrix B B^T: squared bone lengths on the diagonal, products of
-    lengths and cosines of the angles between bones off it (the kinematic chain space of RepNet). Rotation-invariant.
+def canonical_rotation(poses: torch.Tensor) -> torch.Tensor:
+    """(..., 17, 3) H36M joints -> (..., 3, 3) rotation whose rows are the body's (right, forward, up) axes.
+
+    `poses @ R.transpose(-1, -2)` expresses the joints in the body frame. A proper rotation (det +1).
     """
-    assert bones.shape[-1] == 3, f"expected (..., K, 3), got {tuple(bones.shape)}"
-    return bones @ bones.transpose(-1, -2)
+    return torch.stack(body_frame(poses), dim=-2)
+
+
+def canonicalise(poses: torch.Tensor) -> torch.Tensor:
+    """(..., 17, 3) -> (..., 17, 3) the same joints in the body frame (x right, y forward, z up); differentiable."""
+    return poses @ canonical_rotation(poses).transpose(-1, -2)
+
+
+def prior_representation(poses: torch.Tensor) -> torch.Tensor:
+    """(..., 16 or 17, 3) root-relative H36M joints, any frame and unit -> (..., 17, 3) what the prior sees:
+    root at zero, mean bone length 1, in the body frame."""
+    return canonicalise(normalise_pose(with_root(poses))[0])
 
 
 def body_frame(poses: torch.Tensor, right_hip: int = 1, left_hip: int = 4, thorax: int = 8,

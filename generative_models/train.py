@@ -1,10 +1,14 @@
 """`python train.py 3d_pose_gan`: train the WGAN-GP pose prior on Human3.6M-format 3D poses.
 
-One epoch is one pass of the critic over the training poses; the generator takes one step every `--n_critic`
-critic steps (counted over the whole run, so a resumed run keeps the cadence). At each epoch end: validation on the
-held-out subjects (Wasserstein estimate, critic AUC per corruption kind -- logged only), the generated bone-length
-error (selects `best.pt`), and the critic's score statistics on training poses (stored in the checkpoint, so
-`PosePrior` scores are in units of the spread of real poses). Checkpoints hold both players, both optimizers, the
+Critic loss per step: -(mean score of real poses - mean score of fakes) + gradient penalty (in feature space,
+weight `--gp_weight`) + `--flatness_weight` x variance of the real poses' scores. The fakes are generated poses
+and, for `--negative_fraction` of the batch, real poses corrupted by `corruptions.negative_examples` (negative data
+augmentation). The generator takes one step every `--n_critic` critic steps (counted over the run, so a resumed
+run keeps the cadence). One epoch is one pass of the critic over the training poses.
+
+At each epoch end: validation on the held-out subjects (Wasserstein estimate, critic AUC per corruption kind),
+the generated bone-length error (selects `best.pt`), and the critic's score statistics on training poses (stored in
+the checkpoint, so `PosePrior` scores are calibrated). Checkpoints hold both players, both optimizers, the
 epoch/step and the RNG states, so `--load last.pt` resumes exactly.
 """
 from __future__ import annotations
@@ -13,10 +17,10 @@ import argparse
 
 import torch
 
-from generative_models.corruptions import CORRUPTIONS, corrupt
-from generative_models.dataset import camera_frame_poses, h36m_folder
+from generative_models.corruptions import CORRUPTIONS, corrupt, negative_examples
+from generative_models.dataset import h36m_folder, root_relative_poses
 from generative_models.fc_gan import Critic, GanConfig, Generator, gradient_penalty
-from generative_models.pose_representation import normalise_pose
+from generative_models.pose_representation import pose_scale, prior_representation
 from generative_models.prior_metrics import bone_length_difference_mm, roc_auc
 from twod_threed.h36m_files import TEST_SUBJECTS, TRAIN_SUBJECTS
 from utils.checkpoints import CheckpointKeeper, config_from_dict, config_to_dict, rng_state, set_rng_state
@@ -27,42 +31,50 @@ from utils.sampling import EpochSampler
 from utils.training import Run, TrainingDiverged, start_run
 
 KIND = "pose_gan"
-REPRESENTATION = "h36m17 joints, camera frame, root-relative, divided by the pose's mean bone length"
+REPRESENTATION = "h36m17 joints, root-relative, divided by the mean bone length, in the pelvis/torso frame"
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
-    parser.set_defaults(batch_size=256, lr=1e-4, epochs=30)
+    parser.set_defaults(batch_size=128, lr=2e-4, epochs=40)
     group = parser.add_argument_group("3d_pose_gan")
     group.add_argument("--n_critic", type=int, default=5, help="critic steps per generator step")
     group.add_argument("--gp_weight", type=float, default=10.0, help="gradient penalty weight (lambda)")
     group.add_argument("--betas", type=float, nargs=2, default=(0.5, 0.9), help="Adam betas of both players")
+    group.add_argument("--negative_fraction", type=float, default=0.5,
+                       help="share of the critic's fake batch made of corrupted real poses (0: generated only)")
+    group.add_argument("--flatness_weight", type=float, default=10.0,
+                       help="weight of the variance of the critic's scores over real poses (0: plain WGAN-GP)")
     group.add_argument("--noise_dim", type=int, default=GanConfig.noise_dim, help="generator noise size")
     group.add_argument("--width", type=int, default=GanConfig.critic_width, help="hidden units of both players")
     group.add_argument("--blocks", type=int, default=GanConfig.critic_blocks, help="residual blocks of both players")
     group.add_argument("--critic_norm", choices=("none", "layer"), default="none", help="normalisation in the critic")
     group.add_argument("--no_bone_features", action="store_true",
-                       help="critic sees the joints only (no kinematic-chain Gram matrix features)")
+                       help="the critic sees the joints only (no bone vectors, no log bone lengths)")
+    group.add_argument("--length_weight", type=float, default=GanConfig.length_weight,
+                       help="scale of the log bone lengths among the critic's features")
     group.add_argument("--frame_stride", type=int, default=4, help="keep every N-th frame of each sequence")
     group.add_argument("--train_subjects", type=int, nargs="+", default=list(TRAIN_SUBJECTS))
     group.add_argument("--valid_subjects", type=int, nargs="+", default=list(TEST_SUBJECTS))
-    group.add_argument("--valid_poses", type=int, default=4096, help="held-out poses used per validation")
+    group.add_argument("--valid_poses", type=int, default=4000, help="held-out poses used per validation")
     group.add_argument("--log_every", type=int, default=20, help="TensorBoard scalars every N critic steps")
 
 
 def check_options(opts: argparse.Namespace) -> str | None:
     if opts.n_critic < 1:
         return f"--n_critic must be >= 1, got {opts.n_critic}"
-    if opts.gp_weight < 0:
-        return f"--gp_weight must be >= 0, got {opts.gp_weight}"
-    if opts.frame_stride < 1 or opts.valid_poses < 1:
-        return "--frame_stride and --valid_poses must be positive"
+    if opts.gp_weight < 0 or opts.flatness_weight < 0:
+        return "--gp_weight and --flatness_weight must be >= 0"
+    if not 0.0 <= opts.negative_fraction < 1.0:
+        return f"--negative_fraction must be in [0, 1), got {opts.negative_fraction}"
+    if opts.frame_stride < 1 or opts.valid_poses < 1 or opts.log_every < 1:
+        return "--frame_stride, --valid_poses and --log_every must be positive"
     return None
 
 
 def config_from_options(opts: argparse.Namespace) -> GanConfig:
     return GanConfig(noise_dim=opts.noise_dim, generator_width=opts.width, generator_blocks=opts.blocks,
                      critic_width=opts.width, critic_blocks=opts.blocks, critic_norm=opts.critic_norm,
-                     bone_features=not opts.no_bone_features)
+                     bone_features=not opts.no_bone_features, length_weight=opts.length_weight)
 
 
 class GanTraining:
@@ -75,14 +87,13 @@ class GanTraining:
         self.run, self.opts, self.device = run, opts, run.device
         self.generator = Generator(self.config).to(self.device)
         self.critic = Critic(self.config).to(self.device)
-        self.generator_optimizer = torch.optim.Adam(self.generator.parameters(), lr=opts.lr, betas=tuple(opts.betas),
-                                                    amsgrad=opts.use_amsprop)
-        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=opts.lr, betas=tuple(opts.betas),
-                                                 amsgrad=opts.use_amsprop)
-        self.scalers = {name: grad_scaler(self.device, opts.amp) for name in ("generator", "critic")}
-        self.train_normalised = normalise_pose(train_mm)[0]  # (N, 17, 3)
+        self.optimizers = {name: torch.optim.Adam(model.parameters(), lr=opts.lr, betas=tuple(opts.betas),
+                                                  amsgrad=opts.use_amsprop)
+                           for name, model in (("generator", self.generator), ("critic", self.critic))}
+        self.scalers = {name: grad_scaler(self.device, opts.amp) for name in self.optimizers}
         self.train_mm, self.valid_mm = train_mm, valid_mm
-        self.mean_bone_length_mm = float(normalise_pose(train_mm)[1].mean())
+        self.train_poses = prior_representation(train_mm)  # (N, 17, 3)
+        self.mean_bone_length_mm = float(pose_scale(train_mm).mean())
         self.sampler = EpochSampler(len(train_mm), opts.batch_size, seed=opts.seed)
         self.keeper = CheckpointKeeper(run.run_dir, higher_is_better=False)
         self.epoch = self.step_in_epoch = self.global_step = 0
@@ -95,21 +106,20 @@ class GanTraining:
         return {
             "kind": KIND, "model_config": config_to_dict(self.config),
             "model_state": {"generator": self.generator.state_dict(), "critic": self.critic.state_dict()},
-            "optimizer_state": {"generator": self.generator_optimizer.state_dict(),
-                                "critic": self.critic_optimizer.state_dict()},
+            "optimizer_state": {name: optimizer.state_dict() for name, optimizer in self.optimizers.items()},
             "scaler_state": {name: scaler.state_dict() for name, scaler in self.scalers.items() if scaler.is_enabled()},
             "epoch": self.epoch, "step_in_epoch": self.step_in_epoch, "global_step": self.global_step,
             "options": self.run.options, "rng": rng_state(),
             "normalisation": {"mean_bone_length_mm": torch.tensor(self.mean_bone_length_mm),
                               "score_mean": self.score_stats[0].clone(), "score_std": self.score_stats[1].clone()},
-            "extra": {"representation": REPRESENTATION, "joint_set": "h36m17", "frame": "camera"},
+            "extra": {"representation": REPRESENTATION, "joint_set": "h36m17"},
         }
 
     def _resume(self, payload: dict) -> None:
         self.generator.load_state_dict(payload["model_state"]["generator"])
         self.critic.load_state_dict(payload["model_state"]["critic"])
-        self.generator_optimizer.load_state_dict(payload["optimizer_state"]["generator"])
-        self.critic_optimizer.load_state_dict(payload["optimizer_state"]["critic"])
+        for name, optimizer in self.optimizers.items():
+            optimizer.load_state_dict(payload["optimizer_state"][name])
         for name, state in payload.get("scaler_state", {}).items():
             if self.scalers[name].is_enabled():
                 self.scalers[name].load_state_dict(state)
@@ -125,13 +135,13 @@ class GanTraining:
         return self.keeper.save(self._payload(), metric)
 
     # -- steps -------------------------------------------------------------------------------------------------
-    def _update(self, name: str, loss: torch.Tensor, model: torch.nn.Module, optimizer) -> None:
+    def _update(self, name: str, loss: torch.Tensor, model: torch.nn.Module) -> None:
         if not torch.isfinite(loss.detach()):
             raise TrainingDiverged(
-                f"[{self.run.name}] the {name} loss became {float(loss)} at epoch {self.epoch + 1}, step "
+                f"[{self.run.name}] the {name} loss became {float(loss.detach())} at epoch {self.epoch + 1}, step "
                 f"{self.step_in_epoch}; training stopped. The last good checkpoint is kept at {self.keeper.last_path}. "
                 f"Try a lower --lr, --grad_clip, or check the poses for NaN values.")
-        scaler = self.scalers[name]
+        optimizer, scaler = self.optimizers[name], self.scalers[name]
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         if self.opts.grad_clip:
@@ -141,31 +151,41 @@ class GanTraining:
         scaler.update()
 
     def critic_step(self, real: torch.Tensor) -> dict[str, float]:
-        noise = torch.randn(len(real), self.config.noise_dim, device=self.device)
+        """One critic update; the last `negative_fraction` of the fake batch are corrupted copies of `real`."""
+        negatives = int(round(len(real) * self.opts.negative_fraction))
+        noise = torch.randn(len(real) - negatives, self.config.noise_dim, device=self.device)
         with torch.no_grad(), autocast(self.device, self.opts.amp):
-            fake = self.generator(noise).float()
+            generated = self.generator(noise).float()
+        fake = torch.cat([generated, prior_representation(negative_examples(real[len(generated):]))])
+        real_features, fake_features = self.critic.features(real), self.critic.features(fake)
         with autocast(self.device, self.opts.amp):
-            wasserstein = self.critic(real).float().mean() - self.critic(fake).float().mean()
-        penalty = gradient_penalty(self.critic, real, fake, self.opts.gp_weight)  # full precision
-        loss = penalty - wasserstein
-        self._update("critic", loss, self.critic, self.critic_optimizer)
-        return {"critic_loss": float(loss), "wasserstein": float(wasserstein), "gradient_penalty": float(penalty)}
+            real_scores = self.critic.head(real_features).float()
+            fake_scores = self.critic.head(fake_features).float()
+        penalty = gradient_penalty(self.critic.head, real_features, fake_features, self.opts.gp_weight)  # fp32
+        spread = real_scores.var()
+        loss = penalty + self.opts.flatness_weight * spread - (real_scores.mean() - fake_scores.mean())
+        self._update("critic", loss, self.critic)
+        logs = {"critic_loss": loss, "gradient_penalty": penalty, "real_score_std": spread.sqrt(),
+                "wasserstein": real_scores.mean() - fake_scores[:len(generated)].mean()}
+        if negatives:
+            logs["negatives_gap"] = real_scores.mean() - fake_scores[len(generated):].mean()
+        return {name: float(value.detach()) for name, value in logs.items()}
 
     def generator_step(self, count: int) -> dict[str, float]:
         self.critic.requires_grad_(False)
         noise = torch.randn(count, self.config.noise_dim, device=self.device)
         with autocast(self.device, self.opts.amp):
             loss = -self.critic(self.generator(noise)).float().mean()
-        self._update("generator", loss, self.generator, self.generator_optimizer)
+        self._update("generator", loss, self.generator)
         self.critic.requires_grad_(True)
-        return {"generator_loss": float(loss)}
+        return {"generator_loss": float(loss.detach())}
 
     def train_epoch(self) -> None:
         self.sampler.set_epoch(self.epoch, self.step_in_epoch)
         bar = progress(self.sampler.batches(), total=self.sampler.steps_per_epoch() - self.step_in_epoch,
                        desc=f"epoch {self.epoch + 1}/{self.opts.epochs}")
         for indices in bar:
-            logs = self.critic_step(self.train_normalised[indices].to(self.device))
+            logs = self.critic_step(self.train_poses[indices].to(self.device))
             self.step_in_epoch += 1
             self.global_step += 1
             if self.global_step % self.opts.n_critic == 0:
@@ -180,20 +200,20 @@ class GanTraining:
     # -- validation --------------------------------------------------------------------------------------------
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
-        """Held-out Wasserstein estimate and AUCs, generated bone-length error; refreshes the score statistics."""
-        count = len(self.valid_mm)
+        """Held-out Wasserstein estimate and AUCs, generated bone-length error; refreshes the score statistics.
+
+        Uses its own seeded random streams, so it leaves the training's random state as it found it."""
         seeded = torch.Generator().manual_seed(self.opts.seed)
-        fake = self.generator(torch.randn(count, self.config.noise_dim, generator=seeded).to(self.device))
-        real = normalise_pose(self.valid_mm)[0].to(self.device)
-        real_scores = self.critic(real).cpu()
+        fake = self.generator.sample(len(self.valid_mm), generator=seeded)
+        real_scores = self.critic(prior_representation(self.valid_mm).to(self.device)).cpu()
         metrics = {"wasserstein": float(real_scores.mean() - self.critic(fake).mean().cpu()),
                    "bone_length_mad_mm": bone_length_difference_mm(fake.cpu() * self.mean_bone_length_mm,
                                                                    self.train_mm)}
         for kind in CORRUPTIONS:
-            corrupted = normalise_pose(corrupt(self.valid_mm, kind, seeded))[0].to(self.device)
+            corrupted = prior_representation(corrupt(self.valid_mm, kind, seeded)).to(self.device)
             metrics[f"auc_{kind}"] = roc_auc(real_scores, self.critic(corrupted).cpu())
-        picked = torch.randperm(len(self.train_normalised), generator=seeded)[:count]
-        train_scores = self.critic(self.train_normalised[picked].to(self.device)).cpu()
+        picked = torch.randperm(len(self.train_poses), generator=seeded)[:len(self.valid_mm)]
+        train_scores = self.critic(self.train_poses[picked].to(self.device)).cpu()
         self.score_stats = torch.stack([train_scores.mean(), train_scores.std().clamp_min(1e-6)])
         return metrics
 
@@ -212,10 +232,10 @@ class GanTraining:
 
 
 def load_pose_sets(opts: argparse.Namespace) -> tuple[torch.Tensor, torch.Tensor]:
-    """Training poses and a fixed subset of held-out poses, (N, 17, 3) and (V, 17, 3) camera-frame mm."""
+    """Training poses and a fixed subset of held-out poses, (N, 17, 3) and (V, 17, 3) root-relative mm."""
     folder = h36m_folder(opts.data_dir)
-    train_mm = camera_frame_poses(folder, tuple(opts.train_subjects), opts.frame_stride)
-    valid_all = camera_frame_poses(folder, tuple(opts.valid_subjects), opts.frame_stride)
+    train_mm = root_relative_poses(folder, tuple(opts.train_subjects), opts.frame_stride)
+    valid_all = root_relative_poses(folder, tuple(opts.valid_subjects), opts.frame_stride)
     picked = torch.randperm(len(valid_all), generator=torch.Generator().manual_seed(0))[:opts.valid_poses]
     if len(train_mm) < opts.batch_size:
         raise InputError(f"{folder}: only {len(train_mm)} training poses, fewer than --batch_size {opts.batch_size}")
@@ -232,7 +252,7 @@ def train(opts: argparse.Namespace) -> int:
     try:
         metrics = training.fit()
         run.logger.info(f"[{run.name}] done; checkpoints in {run.run_dir} (last.pt, best.pt): "
-                        + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
+                        + ", ".join(f"{name} {value:.4g}" for name, value in metrics.items()))
         return 0
     except TrainingDiverged as error:
         run.logger.info(f"error: {error}")
