@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from generative_models.fc_gan import Critic, GanConfig
+from generative_models.fc_gan import Critic, GanConfig, Generator
 from generative_models.pose_representation import prior_representation
 from utils.checkpoints import CheckpointError, config_from_dict, load_checkpoint
 
@@ -63,6 +63,23 @@ class PosePrior:
     def loss(self, poses_mm: torch.Tensor) -> torch.Tensor:
         """Scalar regulariser: the mean negative score of the poses (lower = more plausible)."""
         return -self.score(poses_mm).mean()
+
+
+def load_generator(path: str | Path, device: str | torch.device = "cpu") -> tuple[Generator, float]:
+    """The generator of a pose_gan checkpoint (eval mode) and the training poses' mean bone length in mm (generated
+    poses have mean bone length 1: multiply by it to get mm)."""
+    payload = load_checkpoint(path, kind=KIND, map_location="cpu")
+    states = payload["model_state"]
+    if not isinstance(states, dict) or "generator" not in states:
+        raise CheckpointError(f"{path}: 'model_state' has no 'generator' entry; is this a 3d_pose_gan checkpoint?")
+    generator = Generator(config_from_dict(GanConfig, payload["model_config"], path))
+    try:
+        generator.load_state_dict(states["generator"])
+    except RuntimeError as error:
+        raise CheckpointError(f"{path}: the generator weights do not fit its model_config: "
+                              f"{str(error).splitlines()[0]}") from error
+    mean_bone_length_mm = float(payload.get("normalisation", {}).get("mean_bone_length_mm", 1.0))
+    return generator.to(device).eval(), mean_bone_length_mm
 
 
 def add_prior_options(parser: argparse.ArgumentParser) -> None:
