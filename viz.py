@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 
+from generative_models import viz_samples as gan_viz
 from options import Script, dispatch
 from stacked_hourglass import viz as hourglass_viz
 from stitched import viz as stitched_viz
@@ -22,6 +23,9 @@ SCRIPTS: dict[str, Script] = {
     "orthog_augmentation": Script(
         help="one Human3.6M example under the orthogonal augmentation: 2D input, 3D truth, lifter's 3D prediction",
         run=twod_threed_viz.run, add_options=twod_threed_viz.add_options, check=twod_threed_viz.check_options),
+    "gan_samples": Script(
+        help="a grid of 3D poses drawn by the pose prior's generator (--load a 3d_pose_gan checkpoint)",
+        run=gan_viz.run, add_options=gan_viz.add_options, check=gan_viz.check_options),
 }
 
 
