@@ -1,8 +1,7 @@
 """`python viz.py gan_samples --load RUN/last.pt`: a grid of 3D poses drawn by the pose prior's generator.
 
 Poses are shown from the front in the body frame the generator works in (x right, y forward, z up), in mm (scaled
-by the training
-poses' mean bone length), with equal axes; left limbs blue, right limbs red, the trunk and head black.
+by the training poses' mean bone length), with equal axes; left limbs blue, right limbs red, trunk and head black.
 """
 from __future__ import annotations
 
