@@ -1,7 +1,8 @@
-"""A small Human3.6M-format pose set for the prior's tests: random plausible bodies and four cameras.
+"""A small Human3.6M-format pose set for the prior's command tests: random bodies inside rough joint limits.
 
-Writes DATA_DIR/h36m/S{n}/MyPoses/3D_positions/<Action>.h5 (`3D_positions` (96, T) world mm) and
-DATA_DIR/h36m/cameras.h5, the layout of the embedded synthetic dataset, so the prior's code reads it unchanged.
+Writes DATA_DIR/h36m/S{n}/MyPoses/3D_positions/<Action>.h5 (`3D_positions` (96, T) world mm), the layout of the
+embedded synthetic dataset, so the prior's code reads it unchanged. (Independent random angles make a sparse, hard
+pose set: good for checking files and commands, not for judging the prior; the AUC test uses the synthetic data.)
 Poses: forward kinematics of the H36M-17 tree (body frame x right, y forward, z up) with hip, knee, spine, neck,
 shoulder and elbow angles drawn inside joint limits, a random body size and a random heading.
 """
@@ -12,7 +13,6 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from utils.cameras import Camera, save_h36m_cameras
 from utils.skeletons import H36M17, H36M17_FROM_32
 
 SUBJECTS = (1, 5, 6, 7, 8, 9, 11)
@@ -56,26 +56,9 @@ def sample_poses(count: int, rng: np.random.Generator) -> np.ndarray:
     return points
 
 
-def ring_cameras(subjects: tuple[int, ...] = SUBJECTS) -> dict[tuple[int, str], Camera]:
-    """Four cameras on a 4.5 m circle, 1.6 m high, looking at (0, 0, 1 m); the same for every subject."""
-    cameras = {}
-    for index, name in enumerate(("54138969", "55011271", "58860488", "60457274")):
-        angle = np.deg2rad(45 + 90 * index)
-        centre = np.array([4500 * np.cos(angle), 4500 * np.sin(angle), 1600.0])
-        forward = np.array([0, 0, 1000.0]) - centre
-        forward /= np.linalg.norm(forward)
-        right = np.cross(forward, [0, 0, 1.0])
-        right /= np.linalg.norm(right)
-        down = np.cross(forward, right)
-        rotation = np.stack([right, down, forward])  # world -> camera rows: x right, y down, z forward
-        for subject in subjects:
-            cameras[(subject, name)] = Camera(R=rotation, T=centre, f=np.array([1145.0, 1144.0]),
-                                              c=np.array([500.0, 500.0]), k=np.zeros(3), p=np.zeros(2), name=name)
-    return cameras
-
-
-def write_pose_set(data_dir: Path, frames_per_action: int = 120, actions: int = 2, seed: int = 0) -> Path:
-    """Write the fixture under DATA_DIR/h36m; returns that folder."""
+def write_pose_set(data_dir: Path, frames_per_action: int = 120, actions: int = 2, seed: int = 0,
+                   nan_frames: int = 0) -> Path:
+    """Write the fixture under DATA_DIR/h36m (the first `nan_frames` frames of every file NaN); returns that folder."""
     rng = np.random.default_rng(seed)
     h36m_dir = Path(data_dir) / "h36m"
     for subject in SUBJECTS:
@@ -85,7 +68,7 @@ def write_pose_set(data_dir: Path, frames_per_action: int = 120, actions: int = 
             joints_17 = sample_poses(frames_per_action, rng)
             joints_32 = np.repeat(joints_17[:, :1], 32, axis=1)
             joints_32[:, list(H36M17_FROM_32)] = joints_17
+            joints_32[:nan_frames] = np.nan
             with h5py.File(folder / f"Action{action} 1.h5", "w") as handle:
                 handle["3D_positions"] = joints_32.reshape(frames_per_action, 96).T
-    save_h36m_cameras(h36m_dir / "cameras.h5", ring_cameras())
     return h36m_dir
