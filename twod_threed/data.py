@@ -32,7 +32,7 @@ def cache_dir() -> Path:
 
     return cache_root() / "twod_threed"
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 INPUT_2D_SOURCES = ("gt", "detections")  # or the path of a VideoPose3D data_2d_h36m_<source>.npz
 
 

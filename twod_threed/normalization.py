@@ -1,13 +1,14 @@
 """Normalisation of the lifter's input (2D px) and output (3D root-relative mm), and its inverse.
 
-Two modes, both undone by the statistics a checkpoint stores (`Normaliser.state_dict()`):
+Two modes for the 2D input; the 3D output is the same in both. Everything needed to undo them is stored in the
+checkpoint (`Normaliser.state_dict()`).
 
-- "per_instance" (default). 2D: each pose is centred on the mean of its 16 joints and divided by its RMS radius
-  sqrt(mean_j |p_j - centre|^2), so position and size in the image are removed; `mean_2d` = 0, `std_2d` = 1.
-  3D: root-relative mm divided by the constant 1000 (metres), `mean_3d` = 0, `std_3d` = 1000: the loss weighs every
-  millimetre alike, as MPJPE does.
-- "dataset" (`--dataset_normalization`, the published baseline). 2D px and 3D mm are standardised per dimension with
-  the training set's mean and std (no per-pose centring).
+- "per_instance" (default): each 2D pose is centred on the mean of its 16 joints and divided by its RMS radius
+  sqrt(mean_j |p_j - centre|^2), which removes its position and size in the image; the result is then standardised
+  per dimension with the training set's mean and std of these per-pose normalised coordinates.
+- "dataset" (`--dataset_normalization`, the published baseline): the 2D pixels themselves are standardised per
+  dimension with the training set's mean and std (position and size in the image are kept).
+- 3D output (both modes): root-relative mm standardised per dimension with the training set's mean and std.
 
 Tensors: 2D joints (B, 16, 2) px in H36M16_2D order <-> (B, 32); 3D joints (B, 16, 3) mm in H36M16_3D order,
 root-relative, camera frame <-> (B, 48). Every function is a differentiable torch op.
@@ -17,7 +18,6 @@ from __future__ import annotations
 import torch
 
 MODES = ("per_instance", "dataset")
-OUTPUT_SCALE_MM = 1000.0
 _MIN_STD = 1e-6
 
 
@@ -32,14 +32,14 @@ def per_instance_2d(joints_2d_px: torch.Tensor) -> torch.Tensor:
 def dataset_statistics(joints_2d_px: torch.Tensor, root_relative_mm: torch.Tensor, mode: str) -> dict[str, torch.Tensor]:
     """The four statistics of `mode` from training data: joints_2d_px (N, 16, 2), root_relative_mm (N, 16, 3).
 
-    Returns {mean_2d (32,), std_2d (32,), mean_3d (48,), std_3d (48,)} in float64 before storage as float32.
+    Returns float32 {mean_2d (32,), std_2d (32,)} of the 2D after the mode's per-pose step (px in "dataset" mode,
+    unitless in "per_instance" mode) and {mean_3d (48,), std_3d (48,)} in mm; computed in float64.
     """
     assert mode in MODES, mode
     n = joints_2d_px.shape[0]
     assert root_relative_mm.shape == (n, 16, 3) and joints_2d_px.shape == (n, 16, 2)
     if mode == "per_instance":
-        return {"mean_2d": torch.zeros(32), "std_2d": torch.ones(32),
-                "mean_3d": torch.zeros(48), "std_3d": torch.full((48,), OUTPUT_SCALE_MM)}
+        joints_2d_px = per_instance_2d(joints_2d_px.double())
     flat_2d = joints_2d_px.reshape(n, 32).double()
     flat_3d = root_relative_mm.reshape(n, 48).double()
     return {"mean_2d": flat_2d.mean(0).float(), "std_2d": flat_2d.std(0).clamp_min(_MIN_STD).float(),

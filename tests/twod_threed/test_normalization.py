@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from twod_threed.normalization import OUTPUT_SCALE_MM, Normaliser, dataset_statistics, per_instance_2d
+from twod_threed.normalization import Normaliser, dataset_statistics, per_instance_2d
 
 
 def _data(count=50, seed=0):
@@ -39,12 +39,14 @@ def test_round_trip_and_state_dict(mode):
     assert torch.allclose(normaliser.denormalise_3d(target), joints_3d, atol=1e-3)
     restored = Normaliser.from_state_dict(normaliser.state_dict())
     assert torch.allclose(restored.normalise_2d(joints_2d), normaliser.normalise_2d(joints_2d))
-    if mode == "dataset":
-        assert torch.allclose(target.mean(0), torch.zeros(48), atol=1e-4)
-        assert torch.allclose(target.std(0), torch.ones(48), atol=1e-4)
-        assert torch.allclose(normaliser.normalise_2d(joints_2d).std(0), torch.ones(32), atol=1e-4)
-    else:
-        assert torch.allclose(target, joints_3d.reshape(50, 48) / OUTPUT_SCALE_MM)
+    # Both ends are standardised over the training set (the 2D after the per-pose step in per_instance mode).
+    assert torch.allclose(target.mean(0), torch.zeros(48), atol=1e-4)
+    assert torch.allclose(target.std(0), torch.ones(48), atol=1e-4)
+    inputs = normaliser.normalise_2d(joints_2d)
+    assert torch.allclose(inputs.mean(0), torch.zeros(32), atol=1e-4)
+    assert torch.allclose(inputs.std(0), torch.ones(32), atol=1e-4)
+    moved = normaliser.normalise_2d(joints_2d * 1.5 + 30.0)
+    assert torch.allclose(moved, inputs, atol=1e-4) == (mode == "per_instance")
 
 
 def test_maps_are_differentiable():
@@ -55,7 +57,7 @@ def test_maps_are_differentiable():
     assert pixels.grad is not None and torch.isfinite(pixels.grad).all() and pixels.grad.abs().sum() > 0
     output = torch.randn(4, 48, requires_grad=True)
     normaliser.denormalise_3d(output).sum().backward()
-    assert torch.allclose(output.grad, torch.full((4, 48), OUTPUT_SCALE_MM))
+    assert torch.allclose(output.grad, normaliser.std_3d.expand(4, 48))
 
 
 def test_dataset_statistics_by_hand():
@@ -66,3 +68,10 @@ def test_dataset_statistics_by_hand():
     stats = dataset_statistics(joints_2d, joints_3d, "dataset")
     assert torch.allclose(stats["mean_2d"], torch.ones(32)) and torch.allclose(stats["mean_3d"], torch.full((48,), 2.0))
     assert torch.allclose(stats["std_3d"], torch.full((48,), 8 ** 0.5))  # unbiased std of {0, 4}
+    # Per-pose normalised 2D: two poses, mirror images along x of each other -> mean 0 in x, std |x| sqrt(2).
+    joints_2d = torch.zeros(2, 16, 2)
+    joints_2d[0, :8, 0], joints_2d[0, 8:, 0] = -1.0, 1.0
+    joints_2d[1] = -joints_2d[0]
+    stats = dataset_statistics(joints_2d, joints_3d, "per_instance")
+    assert torch.allclose(stats["mean_2d"], torch.zeros(32), atol=1e-6)
+    assert torch.allclose(stats["std_2d"][0::2], torch.full((16,), 2 ** 0.5))
