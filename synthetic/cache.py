@@ -41,6 +41,7 @@ class _Lock:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.handle = None
+        self.held = False  # True when the operating system grants an exclusive lock
 
     def __enter__(self) -> "_Lock":
         self.handle = open(self.path, "a+")
@@ -53,6 +54,7 @@ class _Lock:
         except BlockingIOError:
             _say(f"another process is generating this dataset; waiting for it ({self.path})")
             fcntl.flock(self.handle, fcntl.LOCK_EX)
+        self.held = True
         return self
 
     def __exit__(self, *exc) -> None:
@@ -64,18 +66,20 @@ def default_data_dir(size: str = "small", seed: int = 0) -> Path:
     target = cache_root() / "synthetic" / f"{size}_seed{seed}"
     if not is_complete(target, size, seed):
         target.parent.mkdir(parents=True, exist_ok=True)
-        with _Lock(target.parent / f".{target.name}.lock"):
+        with _Lock(target.parent / f".{target.name}.lock") as lock:
             if not is_complete(target, size, seed):
-                _generate_into(target, size, seed)
+                _generate_into(target, size, seed, remove_leftovers=lock.held)
     _say(f"using the {size} synthetic dataset (seed {seed}) at {target}")
     return target
 
 
-def _generate_into(target: Path, size: str, seed: int) -> None:
+def _generate_into(target: Path, size: str, seed: int, remove_leftovers: bool) -> None:
     from synthetic.generate import default_workers, generate_dataset
 
+    leftovers = [*target.parent.glob(f".{target.name}.tmp-*"), *target.parent.glob(f".{target.name}.stale-*")]
+    for leftover in leftovers if remove_leftovers else ():
+        shutil.rmtree(leftover, ignore_errors=True)  # from a killed generator (only the lock holder generates)
     temporary = target.parent / f".{target.name}.tmp-{os.getpid()}"
-    shutil.rmtree(temporary, ignore_errors=True)
     _say(f"generating the {size} synthetic dataset (seed {seed}) into {target}; this happens once")
     try:
         generate_dataset(temporary, size=size, seed=seed, workers=default_workers())

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 import os
+import sys
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -151,15 +153,15 @@ def generate_dataset(out_dir: str | Path, size: str | SizeConfig = "small", seed
     mpii_images, h36m_frames = [], []
     with _executor(workers) as executor, tqdm(total=len(plan), desc=f"synthetic {config.name}", unit="img",
                                               disable=not progress) as bar:
-        pending = [executor.submit(_run_task, ("mpii", (str(out_dir), seed, plan[start:start + 8])))
-                   for start in range(0, len(plan), 8)]
+        tasks = [("mpii", (str(out_dir), seed, plan[start:start + 8])) for start in range(0, len(plan), 8)]
+        pending = {executor.submit(_run_task, task): task for task in tasks}
         sequences, render_jobs = _sequences(config, seed)
         bar.total += sum(len(frames) for frames in render_jobs.values())
-        pending += [executor.submit(_run_task, ("h36m", (str(out_dir), seed, subject, camera_id, frames)))
-                    for (subject, camera_id), frames in render_jobs.items()]
+        tasks = [("h36m", (str(out_dir), seed, subject, camera_id, frames))
+                 for (subject, camera_id), frames in render_jobs.items()]
+        pending.update({executor.submit(_run_task, task): task for task in tasks})
         counts = _write_h36m_poses(out_dir / "h36m", sequences, seed)
-        for future in as_completed(pending):
-            kind, items = future.result()
+        for kind, items in _results(executor, pending):
             (mpii_images if kind == "mpii" else h36m_frames).extend(items)
             bar.update(len(items))
     mpii_images.sort(key=lambda record: record.file_name)
@@ -171,6 +173,30 @@ def generate_dataset(out_dir: str | Path, size: str | SizeConfig = "small", seed
             "corrupt_sequences": [[f"S{subject}", action] for subject, action in CORRUPT_SEQUENCES]}
     (out_dir / "info.json").write_text(json.dumps(info, indent=1) + "\n")
     return info
+
+
+STALL_SECONDS = 180  # a task (8 photos or one camera's frames) takes seconds; this long without one finishing
+#                     means the worker processes are stuck, and the remaining tasks are run here instead
+
+
+def _results(executor, pending: dict):
+    """Yield task results as they complete; if the workers break or stall, finish the remaining tasks here."""
+    remaining = set(pending)
+    while remaining:
+        done, remaining = wait(remaining, timeout=STALL_SECONDS, return_when=FIRST_COMPLETED)
+        failed = {future for future in done if future.exception() is not None}
+        for future in failed:
+            if not isinstance(future.exception(), BrokenProcessPool):
+                raise future.exception()
+        yield from (future.result() for future in done - failed)
+        if not done or failed:
+            print(f"[synthetic] the worker processes stalled or died; drawing the {len(remaining | failed)} "
+                  "remaining tasks in this process", file=sys.stderr, flush=True)
+            for process in list((getattr(executor, "_processes", None) or {}).values()):
+                process.terminate()
+            executor.shutdown(wait=False, cancel_futures=True)
+            yield from (_run_task(pending[future]) for future in remaining | failed)
+            return
 
 
 class _InlineExecutor:
@@ -186,6 +212,9 @@ class _InlineExecutor:
         future: Future = Future()
         future.set_result(function(*args))
         return future
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        return None
 
 
 def _executor(workers: int):

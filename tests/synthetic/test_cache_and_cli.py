@@ -85,3 +85,10 @@ def test_importing_the_package_is_light():
     code = "import synthetic, sys; print(sorted(m for m in ('numpy', 'cv2', 'h5py', 'torch') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_leftovers_of_a_killed_generator_are_removed(micro_cache):
+    leftover = micro_cache / "synthetic" / ".micro_seed6.tmp-999999"
+    (leftover / "mpii").mkdir(parents=True)
+    root = synthetic.default_data_dir("micro", seed=6)
+    assert not leftover.exists() and (root / "info.json").is_file()
