@@ -2,10 +2,13 @@
 
 Both work in the prior's pose representation (`pose_representation.prior_representation`): H36M-17 joints,
 root-relative, divided by the pose's mean bone length, in the body frame. The generator maps noise to such a pose.
-The critic maps such a pose to a score (higher = more like the training poses) in two stages: `features` (the 16
-non-root joints and, with `bone_features`, the bone vectors and `length_weight` x the log bone lengths) and `head`
-(a residual MLP without batch norm). The gradient penalty is taken with respect to the features, so the
-Wasserstein distance the critic estimates measures distances between poses in joints, bones and bone-length ratios.
+The critic maps such a pose to two scores (higher = more like the training poses) in two stages: `features` (the 16
+non-root joints and, with `bone_features`, the bone vectors and `length_weight` x the log bone lengths) and `heads`
+(a residual MLP without batch norm, two outputs). Output 0, the adversary, is the generator's opponent; output 1,
+the plausibility score, is what `PosePrior` uses (trained also against corrupted poses and to score all real poses
+alike, which would leave the generator without guidance if it were the generator's opponent). The gradient penalty
+is taken with respect to the features, so the Wasserstein distances the critic estimates measure poses in joints,
+bones and bone-length ratios.
 """
 from __future__ import annotations
 
@@ -80,25 +83,34 @@ class Generator(nn.Module):
         return self(noise)
 
 
+ADVERSARY, PLAUSIBILITY = 0, 1
+
+
 class Critic(nn.Module):
-    """(B, 17, 3) prior-representation pose -> (B,) score, higher = more plausible. No batch norm."""
+    """(B, 17, 3) prior-representation pose -> (B,) plausibility score, higher = more plausible. No batch norm.
+
+    `heads` gives both outputs from features: (B, 2) = (adversary, plausibility)."""
 
     def __init__(self, config: GanConfig):
         super().__init__()
         self.config = config
-        self.net = ResidualFC(config.num_features, 1, config.critic_width, config.critic_blocks,
+        self.net = ResidualFC(config.num_features, 2, config.critic_width, config.critic_blocks,
                               norm=config.critic_norm, activation="leaky_relu")
 
     def features(self, poses: torch.Tensor) -> torch.Tensor:
         """(B, 17, 3) -> (B, F), see `pose_features`."""
         return pose_features(poses, self.config.bone_features, self.config.length_weight)
 
-    def head(self, features: torch.Tensor) -> torch.Tensor:
-        """(B, F) -> (B,) scores."""
-        return self.net(features).squeeze(-1)
+    def heads(self, features: torch.Tensor) -> torch.Tensor:
+        """(B, F) -> (B, 2) scores: column ADVERSARY (the generator's opponent), column PLAUSIBILITY (the prior)."""
+        return self.net(features)
+
+    def adversary(self, poses: torch.Tensor) -> torch.Tensor:
+        """(B, 17, 3) -> (B,) the generator's opponent's scores."""
+        return self.heads(self.features(poses))[:, ADVERSARY]
 
     def forward(self, poses: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(poses))  # (B,)
+        return self.heads(self.features(poses))[:, PLAUSIBILITY]  # (B,)
 
 
 def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, weight: float = 10.0,

@@ -1,10 +1,13 @@
 """`python train.py 3d_pose_gan`: train the WGAN-GP pose prior on Human3.6M-format 3D poses.
 
-Critic loss per step: -(mean score of real poses - mean score of fakes) + gradient penalty (in feature space,
-weight `--gp_weight`) + `--flatness_weight` x variance of the real poses' scores. The fakes are generated poses
-and, for `--negative_fraction` of the batch, real poses corrupted by `corruptions.negative_examples` (negative data
-augmentation). The generator takes one step every `--n_critic` critic steps (counted over the run, so a resumed
-run keeps the cadence). One epoch is one pass of the critic over the training poses.
+The critic has two heads on one network (see `fc_gan`). Its loss per step is the sum of
+- adversary head: -(mean score of real poses - mean score of generated poses) + gradient penalty (in feature
+  space, weight `--gp_weight`): plain WGAN-GP; the generator maximises this head's score of its poses;
+- plausibility head (the prior): the same WGAN-GP loss where `--negative_fraction` of the fakes are real poses
+  corrupted by `corruptions.negative_examples` (negative data augmentation), plus `--flatness_weight` x the
+  variance of the real poses' scores, so that all real poses score alike and corrupted ones below them.
+The generator takes one step every `--n_critic` critic steps (counted over the run, so a resumed run keeps the
+cadence). One epoch is one pass of the critic over the training poses.
 
 At each epoch end: validation on the held-out subjects (Wasserstein estimate, critic AUC per corruption kind),
 the generated bone-length error (selects `best.pt`), and the critic's score statistics on training poses (stored in
@@ -19,7 +22,7 @@ import torch
 
 from generative_models.corruptions import CORRUPTIONS, corrupt, negative_examples
 from generative_models.dataset import h36m_folder, root_relative_poses
-from generative_models.fc_gan import Critic, GanConfig, Generator, gradient_penalty
+from generative_models.fc_gan import ADVERSARY, PLAUSIBILITY, Critic, GanConfig, Generator, gradient_penalty
 from generative_models.pose_representation import pose_scale, prior_representation
 from generative_models.prior_metrics import bone_length_difference_mm, roc_auc
 from twod_threed.h36m_files import TEST_SUBJECTS, TRAIN_SUBJECTS
@@ -151,31 +154,43 @@ class GanTraining:
         scaler.update()
 
     def critic_step(self, real: torch.Tensor) -> dict[str, float]:
-        """One critic update; the last `negative_fraction` of the fake batch are corrupted copies of `real`."""
+        """One critic update of both heads.
+
+        Adversary: plain WGAN-GP, real vs generated. Plausibility: WGAN-GP against generated poses and, for the
+        last `negative_fraction` of the batch, corrupted copies of `real`, plus the flatness penalty."""
         negatives = int(round(len(real) * self.opts.negative_fraction))
-        noise = torch.randn(len(real) - negatives, self.config.noise_dim, device=self.device)
+        noise = torch.randn(len(real), self.config.noise_dim, device=self.device)
         with torch.no_grad(), autocast(self.device, self.opts.amp):
             generated = self.generator(noise).float()
-        fake = torch.cat([generated, prior_representation(negative_examples(real[len(generated):]))])
-        real_features, fake_features = self.critic.features(real), self.critic.features(fake)
+        corrupted = prior_representation(negative_examples(real[len(real) - negatives:]))
+        features = {name: self.critic.features(poses)
+                    for name, poses in (("real", real), ("generated", generated), ("corrupted", corrupted))}
         with autocast(self.device, self.opts.amp):
-            real_scores = self.critic.head(real_features).float()
-            fake_scores = self.critic.head(fake_features).float()
-        penalty = gradient_penalty(self.critic.head, real_features, fake_features, self.opts.gp_weight)  # fp32
-        spread = real_scores.var()
-        loss = penalty + self.opts.flatness_weight * spread - (real_scores.mean() - fake_scores.mean())
+            scores = {name: self.critic.heads(value).float() for name, value in features.items()}
+        fake_features = torch.cat([features["generated"][:len(real) - negatives], features["corrupted"]])
+        fake_plausibility = torch.cat([scores["generated"][:len(real) - negatives, PLAUSIBILITY],
+                                       scores["corrupted"][:, PLAUSIBILITY]])
+        adversary_penalty = gradient_penalty(lambda x: self.critic.heads(x)[:, ADVERSARY], features["real"],
+                                             features["generated"], self.opts.gp_weight)  # full precision
+        plausibility_penalty = gradient_penalty(lambda x: self.critic.heads(x)[:, PLAUSIBILITY], features["real"],
+                                                fake_features, self.opts.gp_weight)
+        wasserstein = scores["real"][:, ADVERSARY].mean() - scores["generated"][:, ADVERSARY].mean()
+        real_plausibility = scores["real"][:, PLAUSIBILITY]
+        spread = real_plausibility.var()
+        loss = (adversary_penalty - wasserstein + plausibility_penalty + self.opts.flatness_weight * spread
+                - (real_plausibility.mean() - fake_plausibility.mean()))
         self._update("critic", loss, self.critic)
-        logs = {"critic_loss": loss, "gradient_penalty": penalty, "real_score_std": spread.sqrt(),
-                "wasserstein": real_scores.mean() - fake_scores[:len(generated)].mean()}
+        logs = {"critic_loss": loss, "wasserstein": wasserstein, "gradient_penalty": adversary_penalty,
+                "plausibility_penalty": plausibility_penalty, "real_score_std": spread.sqrt()}
         if negatives:
-            logs["negatives_gap"] = real_scores.mean() - fake_scores[len(generated):].mean()
+            logs["negatives_gap"] = real_plausibility.mean() - scores["corrupted"][:, PLAUSIBILITY].mean()
         return {name: float(value.detach()) for name, value in logs.items()}
 
     def generator_step(self, count: int) -> dict[str, float]:
         self.critic.requires_grad_(False)
         noise = torch.randn(count, self.config.noise_dim, device=self.device)
         with autocast(self.device, self.opts.amp):
-            loss = -self.critic(self.generator(noise)).float().mean()
+            loss = -self.critic.adversary(self.generator(noise)).float().mean()
         self._update("generator", loss, self.generator)
         self.critic.requires_grad_(True)
         return {"generator_loss": float(loss.detach())}
@@ -206,7 +221,9 @@ class GanTraining:
         seeded = torch.Generator().manual_seed(self.opts.seed)
         fake = self.generator.sample(len(self.valid_mm), generator=seeded)
         real_scores = self.critic(prior_representation(self.valid_mm).to(self.device)).cpu()
-        metrics = {"wasserstein": float(real_scores.mean() - self.critic(fake).mean().cpu()),
+        wasserstein = self.critic.adversary(prior_representation(self.valid_mm).to(self.device)).mean().cpu() \
+            - self.critic.adversary(fake).mean().cpu()
+        metrics = {"wasserstein": float(wasserstein),
                    "bone_length_mad_mm": bone_length_difference_mm(fake.cpu() * self.mean_bone_length_mm,
                                                                    self.train_mm)}
         for kind in CORRUPTIONS:

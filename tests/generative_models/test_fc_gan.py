@@ -2,7 +2,8 @@ import pytest
 import torch
 from torch import nn
 
-from generative_models.fc_gan import Critic, GanConfig, Generator, gradient_penalty, pose_features
+from generative_models.fc_gan import (ADVERSARY, PLAUSIBILITY, Critic, GanConfig, Generator, gradient_penalty,
+                                      pose_features)
 from generative_models.pose_representation import bone_lengths
 
 
@@ -51,8 +52,11 @@ def test_players_forward_and_backward(bone_features, critic_norm):
     features = critic.features(poses)
     assert features.shape == (5, config.num_features) == (5, 48 + (64 if bone_features else 0))
     scores = critic(poses)
-    assert scores.shape == (5,)
-    (scores.mean() + gradient_penalty(critic.head, features, critic.features(poses.detach().flip(0)))).backward()
+    assert scores.shape == (5,) and critic.heads(features).shape == (5, 2)
+    assert torch.equal(scores, critic.heads(features)[:, PLAUSIBILITY])
+    assert torch.equal(critic.adversary(poses), critic.heads(features)[:, ADVERSARY])
+    plausibility = lambda x: critic.heads(x)[:, PLAUSIBILITY]  # noqa: E731
+    (scores.mean() + gradient_penalty(plausibility, features, critic.features(poses.detach().flip(0)))).backward()
     for model in (generator, critic):
         assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
 
