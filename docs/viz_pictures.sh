@@ -54,6 +54,6 @@ picture 2d_overlay_3d_gt_3d_pred --img_dir "$H36M" --max_images 4 \
     --3d_pose_estimation "$WORK/stitched_h36m/stitched_predictions.npz" --3d_pose_ground_truths "$H36M"
 picture 2d_gt_3d_gt_3d_pred --img_dir "$H36M" --max_images 4 --2d_pose_ground_truths "$H36M" \
     --3d_pose_estimation "$WORK/lifter/predictions_3d.npz" --3d_pose_ground_truths "$H36M"
-picture saliency_and_prob_maps --load "$HOURGLASS" --max_images 1
-picture saliency_and_prob_maps_with_skeleton --load "$HOURGLASS" --max_images 1
+picture saliency_and_prob_maps --load "$HOURGLASS" --max_images 1 --dpi 56
+picture saliency_and_prob_maps_with_skeleton --load "$HOURGLASS" --max_images 1 --dpi 56
 picture orthog_augmentation --load "$LIFTER" --index 1000 --num_orientations 3

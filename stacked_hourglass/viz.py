@@ -29,7 +29,7 @@ from utils.plotting import draw_skeleton_2d, new_figure, save_figure, side_colou
 from utils.run_logging import get_logger
 from utils.skeletons import MPII
 
-PANEL_INCHES = 1.9
+PANEL_INCHES = 2.2
 JOINTS_PER_PASS = 4  # input copies per backward pass (memory)
 
 
@@ -104,7 +104,8 @@ def joints_in_input(heatmaps: torch.Tensor) -> np.ndarray:
 
 def saliency_figure(image_rgb: np.ndarray, heatmaps: torch.Tensor, saliency: torch.Tensor, title: str,
                     with_skeleton: bool, dpi: int = 70):
-    """One row per joint: input, probability map over the dimmed input, saliency map. image_rgb (R, R, 3) uint8."""
+    """One row per joint: input, probability map over the dimmed input (colours scaled to the map's peak),
+    saliency map. image_rgb (R, R, 3) uint8."""
     joints, res = heatmaps.shape[0], image_rgb.shape[0]
     upsampled = F.interpolate(heatmaps[None].clamp(0, 1), size=(res, res), mode="bilinear", align_corners=False)[0]
     scale = torch.quantile(saliency.flatten(1), 0.995, dim=1).clamp_min(1e-12)  # (J,)
@@ -112,14 +113,17 @@ def saliency_figure(image_rgb: np.ndarray, heatmaps: torch.Tensor, saliency: tor
     points = joints_in_input(heatmaps)
     grey = image_rgb.mean(-1, keepdims=True).repeat(3, -1) / 255.0 * 0.5
     extent = (-0.5, res - 0.5, res - 0.5, -0.5)
-    figure = new_figure(3 * PANEL_INCHES + 0.6, joints * PANEL_INCHES + 1.0, dpi)
+    height = joints * PANEL_INCHES + 1.2
+    figure = new_figure(3 * PANEL_INCHES + 0.6, height, dpi)
     for joint in range(joints):
         axes = [figure.add_subplot(joints, 3, 3 * joint + k + 1) for k in range(3)]
         axes[0].imshow(image_rgb, extent=extent)
         if with_skeleton:
             draw_skeleton_2d(axes[0], points, MPII, line_width=1.5, marker_size=3.5, highlight=joint)
         axes[1].imshow(grey, extent=extent)
-        axes[1].imshow(upsampled[joint].numpy(), extent=extent, cmap="inferno", vmin=0, vmax=1, alpha=0.75)
+        peak = float(heatmaps[joint].max())
+        axes[1].imshow(upsampled[joint].numpy(), extent=extent, cmap="inferno", vmin=0, vmax=max(peak, 1e-6),
+                       alpha=0.75)
         axes[2].imshow(saliency[joint], extent=extent, cmap="gray", vmin=0, vmax=1)
         if with_skeleton:
             for ax in axes[1:]:
@@ -131,15 +135,14 @@ def saliency_figure(image_rgb: np.ndarray, heatmaps: torch.Tensor, saliency: tor
             ax.set_yticks([])
         name = MPII.joint_names[joint]
         axes[0].set_ylabel(name, fontsize=9, color=side_colour(MPII.side_of(joint)), fontweight="bold")
-        axes[1].set_title(f"probability (peak {float(heatmaps[joint].max()):.2f})", fontsize=7, pad=2)
-        axes[2].set_title("saliency |d peak / d pixel|", fontsize=7, pad=2)
+        axes[1].set_title(f"probability map (peak {peak:.2f})", fontsize=8, pad=2)
+        axes[2].set_title("saliency |d peak / d pixel|", fontsize=8, pad=2)
         if joint == 0:
-            axes[0].set_title("input", fontsize=7, pad=2)
-    figure.suptitle(title, fontsize=9)
+            axes[0].set_title("input", fontsize=8, pad=2)
+    figure.suptitle(title, fontsize=9, y=1 - 0.15 / height, va="top")
     if with_skeleton:
         side_legend(figure)
-    height = joints * PANEL_INCHES + 1.0
-    figure.subplots_adjust(left=0.12, right=0.98, top=1 - 0.85 / height, bottom=0.4 / height, hspace=0.25,
+    figure.subplots_adjust(left=0.1, right=0.98, top=1 - 1.0 / height, bottom=0.4 / height, hspace=0.25,
                            wspace=0.05)
     return figure
 
