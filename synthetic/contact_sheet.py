@@ -81,9 +81,16 @@ def h36m_tiles(data_dir: Path, count: int) -> list[np.ndarray]:
     picks = np.random.default_rng(0).choice(len(frames), size=min(count, len(frames)), replace=False)
     for item in [frames[index] for index in sorted(picks)]:  # spread over subjects, actions and cameras
         image = cv2.imread(str(data_dir / "h36m" / item["image"]))
-        tile, scale, offset = _fit(image)
         camera = H36M_CAMERA_IDS.index(item["camera"])
         joints = positions_2d[item["subject"]][item["action"]][camera][item["frame"]]
+        # zoom on the actor: a 4:3 window 1.5 x the skeleton's height (at least 400 px), inside the frame
+        height = max(1.5 * np.ptp(joints[:, 1]), 400.0)
+        size = np.array([height * TILE[0] / TILE[1], height])
+        corner = np.clip((joints.min(0) + joints.max(0)) / 2 - size / 2, 0, np.array(image.shape[1::-1]) - size)
+        x0, y0 = np.maximum(corner, 0).astype(int)
+        x1, y1 = (corner + size).astype(int)
+        tile, scale, offset = _fit(image[y0:y1, x0:x1])
+        joints = joints - (x0, y0)
         everything = np.ones(32, dtype=bool)
         _draw_skeleton(tile, joints, everything, everything, H36M32, scale, offset)
         _caption(tile, f"{item['subject']} {item['action']} .{item['camera']} #{item['frame']}")

@@ -25,7 +25,7 @@ IMAGE_SIZES = ((1280, 720), (854, 480), (640, 480), (720, 576), (1024, 768))
 IMAGE_SIZE_WEIGHTS = (0.4, 0.25, 0.2, 0.1, 0.05)
 _HEAD_PART = 6  # index of the head in the renderer's part table
 # Photos are drawn at half size and upsampled: a 256 x 256 crop of a person keeps its detail (people are
-# 200-630 px tall) at a quarter of the cost, and the result has the softness of video frames.
+# 140-630 px tall) at a quarter of the cost, and the result has the softness of video frames.
 RENDER_SCALE = 0.5
 
 
