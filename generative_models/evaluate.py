@@ -7,6 +7,9 @@
    mean real length, in mm. Generated poses come out scale-normalised (mean bone length 1); they are put in mm with
    the training poses' mean bone length, so this measures the body proportions (the overall size matches by
    construction).
+3. The generator's diversity against real held-out poses, in the prior representation: `spread_ratio` (mean
+   pairwise distance, generated / real; ~1 is good, ~0 is mode collapse) and `coverage_ratio` (distance from a real
+   pose to the nearest generated one, relative to the nearest other real one; ~1 is good).
 Writes OUTPUT_DIR/pose_prior_eval.json and OUTPUT_DIR/pose_prior_eval.png (ROC curves, bone-length histograms) and
 prints the JSON on one line.
 """
@@ -23,8 +26,9 @@ from generative_models.corruptions import CORRUPTIONS, corrupt
 from generative_models.dataset import h36m_folder, root_relative_poses
 from generative_models.fc_gan import Generator
 from generative_models.prior import PosePrior, load_generator
-from generative_models.prior_metrics import bone_length_difference_mm, mean_bone_lengths_mm, roc_auc, roc_curve
-from generative_models.pose_representation import bone_lengths
+from generative_models.pose_representation import bone_lengths, prior_representation
+from generative_models.prior_metrics import (bone_length_difference_mm, coverage_ratio, mean_bone_lengths_mm, roc_auc,
+                                             roc_curve, spread_ratio)
 from twod_threed.h36m_files import TEST_SUBJECTS, TRAIN_SUBJECTS
 from utils.errors import InputError
 from utils.skeletons import H36M17
@@ -60,6 +64,9 @@ def evaluate(prior: PosePrior, generator: Generator, mean_bone_length_mm: float,
     metrics["generated_poses"] = num_samples
     metrics["bone_length_mad_mm"] = bone_length_difference_mm(generated_mm, real_train_mm)
     metrics["bone_length_mad_mm_vs_test"] = bone_length_difference_mm(generated_mm, real_test_mm)
+    generated, real = prior_representation(generated_mm), prior_representation(real_test_mm)
+    metrics["spread_ratio"] = spread_ratio(generated, real)
+    metrics["coverage_ratio"] = coverage_ratio(generated, real)
     bone_names = [H36M17.joint_names[child] for _, child in H36M17.bones]
     metrics["mean_bone_length_mm"] = {
         name: {"real_train": round(float(train), 1), "generated": round(float(generated), 1)}
@@ -125,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     (output_dir / "pose_prior_eval.json").write_text(json.dumps(metrics, indent=1) + "\n")
     draw(arrays, metrics, output_dir / "pose_prior_eval.png")
     print(json.dumps({key: metrics[key] for key in ("auc", "bone_length_mad_mm", "bone_length_mad_mm_vs_test",
-                                                    "real_poses", "generated_poses")}))
+                                                    "spread_ratio", "coverage_ratio", "real_poses",
+                                                    "generated_poses")}))
     return 0
 
 

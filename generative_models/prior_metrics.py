@@ -44,3 +44,21 @@ def mean_bone_lengths_mm(poses_mm: torch.Tensor) -> torch.Tensor:
 def bone_length_difference_mm(generated_mm: torch.Tensor, real_mm: torch.Tensor) -> float:
     """Mean over the 16 bones of |mean generated length - mean real length|, mm. Poses (N, 17, 3) and (M, 17, 3)."""
     return float((mean_bone_lengths_mm(generated_mm) - mean_bone_lengths_mm(real_mm)).abs().mean())
+
+
+def spread_ratio(generated: torch.Tensor, real: torch.Tensor) -> float:
+    """Mean pairwise distance of generated poses / that of real poses, (N, 17, 3) and (M, 17, 3) in one
+    representation. About 1 when the generator covers the data; near 0 when it collapses onto a few poses."""
+    return float(torch.cdist(generated.flatten(1), generated.flatten(1)).mean()
+                 / torch.cdist(real.flatten(1), real.flatten(1)).mean())
+
+
+def coverage_ratio(generated: torch.Tensor, real: torch.Tensor) -> float:
+    """Mean distance from each pose of the first half of `real` to its nearest generated pose, divided by the mean
+    distance to its nearest pose of the second half (as many real poses as generated ones, up to the halves' size).
+    About 1 when generated poses are as close to real ones as other real poses are; larger when modes are missing."""
+    half = len(real) // 2
+    queries, references = real[:half].flatten(1), real[half:2 * half].flatten(1)
+    generated = generated[:half].flatten(1)
+    return float(torch.cdist(queries, generated).min(dim=1).values.mean()
+                 / torch.cdist(queries, references).min(dim=1).values.mean())

@@ -1,7 +1,9 @@
+import pytest
 import torch
 
 from generative_models.pose_representation import joints_from_bone_vectors
-from generative_models.prior_metrics import bone_length_difference_mm, mean_bone_lengths_mm, roc_auc, roc_curve
+from generative_models.prior_metrics import (bone_length_difference_mm, coverage_ratio, mean_bone_lengths_mm, roc_auc,
+                                             roc_curve, spread_ratio)
 from tests.generative_models.pose_fixture import OFFSETS_MM
 
 
@@ -28,3 +30,13 @@ def test_bone_length_difference_hand_value():
     generated = joints_from_bone_vectors(longer[None])
     assert mean_bone_lengths_mm(real)[1].item() == 443.0
     assert abs(bone_length_difference_mm(generated, real) - 32.0 / 16) < 1e-4
+
+
+def test_spread_and_coverage_ratios():
+    real = torch.randn(400, 17, 3, generator=torch.Generator().manual_seed(0))
+    collapsed = real[:1].expand(400, 17, 3)
+    assert spread_ratio(real.flip(0), real) == pytest.approx(1.0)
+    assert spread_ratio(collapsed, real) == 0.0
+    fresh = torch.randn(400, 17, 3, generator=torch.Generator().manual_seed(1))
+    assert 0.8 < coverage_ratio(fresh, real) < 1.25
+    assert coverage_ratio(collapsed, real) > 1.2
