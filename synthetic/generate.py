@@ -63,7 +63,10 @@ def plan_mpii(config: SizeConfig, seed: int) -> list[tuple[int, int, bool]]:
     quota = {False: config.mpii_train_people, True: config.mpii_val_people}
     val_share = quota[True] / max(quota[True] + quota[False], 1)
     while counts[False] < quota[False] or counts[True] < quota[True]:
-        is_val = bool(rng.random() < val_share) if all(counts[s] < quota[s] for s in quota) else counts[False] >= quota[False]
+        if counts[False] < quota[False] and counts[True] < quota[True]:
+            is_val = bool(rng.random() < val_share)
+        else:
+            is_val = counts[False] >= quota[False]  # only one split still needs people
         people = int(rng.choice([1, 2, 3], p=[0.4, 0.35, 0.25]))
         plan.append((len(plan), people, is_val))
         counts[is_val] += people
@@ -72,7 +75,8 @@ def plan_mpii(config: SizeConfig, seed: int) -> list[tuple[int, int, bool]]:
 
 def _write_jpeg(path: Path, image_rgb: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    ok, data = cv2.imencode(".jpg", cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    bgr = cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR)
+    ok, data = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     assert ok, path
     path.write_bytes(data.tobytes())
 

@@ -157,7 +157,8 @@ def render_mpii_image(rng: np.random.Generator, size: tuple[int, int] | None = N
         offset = _keep_in_frame(_to_camera(points, view, anchor, offset), offset, lens, width, height, shape.girth)
         boxes.append((offset[2], u))
         points_cam = _to_camera(points, view, anchor, offset)
-        chairs = [_to_camera(box, view, anchor, offset) for box in chair_boxes(points, shape.girth)] if seat > 0.3 else []
+        chairs = [_to_camera(box, view, anchor, offset) for box in chair_boxes(points, shape.girth)
+                  if seat > 0.3]
         placed.append((shape, appearance, points_cam, chairs))
     for person, (shape, appearance, points_cam, chairs) in enumerate(placed):
         for chair in chairs:

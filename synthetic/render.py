@@ -1,19 +1,20 @@
 """CPU renderer: bodies as shaded capsules and boxes in a z-buffer, and joint visibility from that z-buffer.
 
 Every pixel of every part passes a per-pixel depth test (nearest surface wins, whatever the drawing order), so
-self-occlusion, people in front of people and occluding objects come out right. Pixel centres sit at integer coordinates (OpenCV's convention), the
-same pixels the 2D labels are given in. Camera frame: x right, y down, z forward, mm.
+self-occlusion, people in front of people and occluding objects come out right. Pixel centres sit at integer
+coordinates (OpenCV's convention), the same pixels the 2D labels are given in. Camera frame: x right, y down,
+z forward, mm.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 import cv2
 import numpy as np
 
 from synthetic.appearance import Appearance, head_colour, part_colours
 from synthetic.body import CROWN, NOSE, NUM_POINTS, BodyShape
 from utils.cameras import project_to_pixels
-
 
 
 @dataclass(frozen=True)
