@@ -156,44 +156,58 @@ def pose_figure(image_rgb: np.ndarray | None, joints_px: np.ndarray, skeleton, v
     return figure
 
 
-def run(opts: argparse.Namespace) -> list[Path]:
+def read_rows(opts: argparse.Namespace) -> tuple[Poses2D, Poses3D | None, Poses3D | None, np.ndarray | None]:
+    """The 2D poses, 3D predictions and 3D ground truth of one script, row for row, and the rows' names. Rows are
+    those of the 2D estimations (overlays) or of the 3D predictions (2d_gt_3d_gt_3d_pred)."""
     source_2d, panels_3d = LAYOUTS[opts.script]
-    logger = get_logger()
+    predictions = read_poses_3d(opts.pose_3d_estimation) if panels_3d else None
     if source_2d == "estimate":
         poses_2d = read_poses_2d(opts.pose_2d_estimations)
         if poses_2d.names is None:
             raise InputError(f"{opts.pose_2d_estimations}: no image names (a .mat holds none); pass the .npz "
                              f"written beside it")
         names, count, centres = poses_2d.names, len(poses_2d), poses_2d.centre_px
-    predictions = read_poses_3d(opts.pose_3d_estimation) if panels_3d else None
-    if source_2d == "ground truth":
+    else:
         names, count, centres = predictions.names, len(predictions), None
         poses_2d = ground_truth_2d(opts.pose_2d_ground_truths, names, count)
     if predictions is not None:
         predictions = align(predictions, names, count, centres)
     truth = ground_truth_3d(opts.pose_3d_ground_truths, opts.pose_3d_estimation, names, count, centres) \
         if "ground truth" in panels_3d else None
+    return poses_2d, predictions, truth, names
 
+
+def choose_rows(poses_2d: Poses2D, names: np.ndarray | None, img_dir: str | None,
+                max_images: int) -> tuple[np.ndarray, list[Path | None]]:
+    """Up to max_images rows to draw (not `missing`; with img_dir, only rows whose image is there) and each row's
+    image path (None: draw on a blank canvas)."""
+    count = len(poses_2d)
     keep = np.ones(count, bool) if poses_2d.missing is None else ~poses_2d.missing.astype(bool)
-    images = [None] * count
-    if opts.img_dir:
-        image_names = poses_2d.image_names if poses_2d.image_names is not None else np.full(count, "")
-        row_names = names if names is not None else np.full(count, "")
-        chosen = 0
-        for row in np.flatnonzero(keep):  # stop looking once enough images are found
-            images[row] = image_path(opts.img_dir, str(row_names[row]), str(image_names[row]))
-            keep[row] = images[row] is not None
-            chosen += keep[row]
-            if chosen == opts.max_images:
-                keep[row + 1:] = False
+    images: list[Path | None] = [None] * count
+    if not img_dir:
+        return np.flatnonzero(keep)[:max_images], images
+    image_names = poses_2d.image_names if poses_2d.image_names is not None else np.full(count, "")
+    row_names = names if names is not None else np.full(count, "")
+    rows = []
+    for row in np.flatnonzero(keep):  # stop looking once enough images are found
+        images[row] = image_path(img_dir, str(row_names[row]), str(image_names[row]))
+        if images[row] is not None:
+            rows.append(row)
+            if len(rows) == max_images:
                 break
-        if not keep.any():
-            first = row_names[0] or image_names[0]
-            raise InputError(f"--img_dir {opts.img_dir}: none of the images named in {poses_2d.source} is there "
-                             f"(first name: '{first}')")
-    rows = np.flatnonzero(keep)[: opts.max_images]
+    if not rows:
+        raise InputError(f"--img_dir {img_dir}: none of the images named in {poses_2d.source} is there "
+                         f"(first name: '{row_names[0] or image_names[0]}')")
+    return np.asarray(rows), images
+
+
+def run(opts: argparse.Namespace) -> list[Path]:
+    source_2d, panels_3d = LAYOUTS[opts.script]
+    poses_2d, predictions, truth, names = read_rows(opts)
+    count = len(poses_2d)
+    rows, images = choose_rows(poses_2d, names, opts.img_dir, opts.max_images)
     labels = names if names is not None else np.asarray([f"{i:06d}" for i in range(count)])
-    stems = unique_stems([str(labels[row]) for row in range(count)])
+    stems = unique_stems([str(label) for label in labels])
     written = []
     for row in rows:
         panels = []
@@ -209,6 +223,6 @@ def run(opts: argparse.Namespace) -> list[Path]:
         figure = pose_figure(read_image(images[row]), poses_2d.joints_px[row], poses_2d.skeleton, visible,
                              f"2D {source_2d}", panels, str(labels[row]), opts.full_image, opts.dpi, box)
         written.append(save_figure(figure, Path(opts.output_dir) / f"{stems[row]}.png"))
-    logger.info(f"viz.py {opts.script}: wrote {len(written)} pictures to {opts.output_dir}"
-                + (f" (of {count} rows; --max_images {opts.max_images})" if count > len(written) else ""))
+    get_logger().info(f"viz.py {opts.script}: wrote {len(written)} pictures to {opts.output_dir}"
+                      + (f" (of {count} rows; --max_images {opts.max_images})" if count > len(written) else ""))
     return written

@@ -129,10 +129,12 @@ def test_orthogonal_augmentation(fake_h36m, checkpoints, tmp_path, capsys):
      ["nan.npz", "'poses_3d'", "NaN"]),
     (["2d_overlay_3d_gt_3d_pred", "--2d_pose_estimations", "{hourglass}", "--3d_pose_estimation", "{hourglass}"],
      ["no 3D poses", "'poses_3d'"]),
+    (["2d_overlay", "--2d_pose_estimations", "{tmp}/elsewhere.npz"], ["none of the images", "'x.jpg'"]),
 ])
 def test_bad_inputs_stop_with_the_file_and_the_field(args, words, toy_mpii, hourglass_run, tmp_path, capsys):
     np.savez(tmp_path / "bad.npz", preds=np.zeros((2, 17, 2)), image_names=np.array(["a.jpg", "b.jpg"]))
     np.savez(tmp_path / "nan.npz", poses_3d=np.full((8, 17, 3), np.nan))
+    np.savez(tmp_path / "elsewhere.npz", preds=np.zeros((2, 16, 2)), image_names=np.array(["x.jpg", "y.jpg"]))
     argv = [a.format(tmp=tmp_path, hourglass=hourglass_run) for a in args]
     assert viz_command.main([*argv, "--img_dir", str(toy_mpii / "images"), "--output_dir", str(tmp_path)]) == 1
     error = capsys.readouterr().err
