@@ -61,6 +61,9 @@ class _Lock:
         self.handle.close()  # closing releases the lock
 
 
+_ANNOUNCED: set[Path] = set()
+
+
 def default_data_dir(size: str = "small", seed: int = 0) -> Path:
     """Root of the cached synthetic dataset (mpii/, h36m/, info.json), generating it first if needed."""
     target = cache_root() / "synthetic" / f"{size}_seed{seed}"
@@ -69,7 +72,9 @@ def default_data_dir(size: str = "small", seed: int = 0) -> Path:
         with _Lock(target.parent / f".{target.name}.lock") as lock:
             if not is_complete(target, size, seed):
                 _generate_into(target, size, seed, remove_leftovers=lock.held)
-    _say(f"using the {size} synthetic dataset (seed {seed}) at {target}")
+    if target not in _ANNOUNCED:  # once per process: commands ask for the root several times
+        _ANNOUNCED.add(target)
+        _say(f"using the {size} synthetic dataset (seed {seed}) at {target}")
     return target
 
 
