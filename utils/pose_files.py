@@ -22,7 +22,6 @@ import json
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from utils.errors import InputError
