@@ -158,6 +158,13 @@ class JpegDataset(PoseDataset):
                            augmentation, self.settings, rng)
 
 
+def worker_init(_worker_id: int) -> None:
+    """DataLoader workers: one OpenCV thread each (the workers are the parallelism)."""
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
 def collate(items: list) -> dict:
     """Stack samples into tensors; images become (B, 3, R, R) uint8 in channels-last memory (no copy).
     Skipped samples are left out and listed under 'skipped'."""

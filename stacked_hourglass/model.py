@@ -138,6 +138,9 @@ class HourglassNet(nn.Module):
         self.remap_heatmaps = nn.ModuleList(nn.Conv2d(joints, features, 1) for _ in range(config.stacks - 1))
         self.visibility_heads = nn.ModuleList(
             nn.Linear(features, joints) for _ in range(config.stacks if config.predict_joint_visibility else 0))
+        for head in self.heads:  # near-zero initial heatmaps (as Simple Baselines / MMPose heads): no early phase
+            nn.init.normal_(head.weight, std=0.001)  # spent shrinking large random outputs
+            nn.init.zeros_(head.bias)
         if config.scale_weight_factor != 1.0:
             with torch.no_grad():
                 for name, parameter in self.named_parameters():

@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader
 
 from stacked_hourglass.annotations import NUM_JOINTS, PersonRecords, load_split, mpii_folder
 from stacked_hourglass.checkpoint import STRIDE, load_hourglass
-from stacked_hourglass.dataset import JpegDataset, SampleSettings, collate
+from stacked_hourglass.dataset import JpegDataset, SampleSettings, collate, worker_init
 from stacked_hourglass.heatmaps import decode, flip_test, heatmap_to_image
 from stacked_hourglass.model import normalise_input
 from utils.errors import InputError
@@ -70,7 +70,8 @@ def predict(model: torch.nn.Module, loader: DataLoader, count: int, mean_rgb: to
 
 def plain_loader(records: PersonRecords, image_dir: Path, input_res: int, batch_size: int, workers: int) -> DataLoader:
     dataset = JpegDataset(records, image_dir, SampleSettings(input_res=input_res, stride=STRIDE))
-    return DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers, collate_fn=collate)
+    return DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers, collate_fn=collate,
+                      worker_init_fn=worker_init)
 
 
 def folder_records(image_dir: Path, boxes_file: str | None) -> PersonRecords:

@@ -16,7 +16,8 @@ from torch.utils.data import DataLoader
 from stacked_hourglass import transforms
 from stacked_hourglass.annotations import load_split, mpii_folder
 from stacked_hourglass.checkpoint import KIND, STRIDE, checkpoint_fields
-from stacked_hourglass.dataset import CropCacheDataset, JpegDataset, PoseDataset, SampleSettings, collate
+from stacked_hourglass.dataset import (CropCacheDataset, JpegDataset, PoseDataset, SampleSettings, collate,
+                                       worker_init)
 from stacked_hourglass.loss import LossSettings, hourglass_loss
 from stacked_hourglass.model import HourglassConfig, HourglassNet, normalise_input
 from stacked_hourglass.pictures import prediction_picture
@@ -122,7 +123,8 @@ def build_datasets(opts, data_dir: Path, input_res: int, mean_rgb: np.ndarray | 
 def make_validate(run: Run, valid_set: PoseDataset, opts, mean_rgb: torch.Tensor, std_rgb: torch.Tensor):
     count = len(valid_set) if opts.valid_limit is None else min(opts.valid_limit, len(valid_set))
     subset = torch.utils.data.Subset(valid_set, range(count))
-    loader = DataLoader(subset, batch_size=max(opts.batch_size, 16), num_workers=opts.workers, collate_fn=collate)
+    loader = DataLoader(subset, batch_size=max(opts.batch_size, 16), num_workers=opts.workers, collate_fn=collate,
+                        worker_init_fn=worker_init)
     truth = valid_set.records.subset(np.arange(count))
     calls = {"count": 0}
 
@@ -156,7 +158,7 @@ def train(opts: argparse.Namespace) -> dict[str, float]:
     sampler = EpochSampler(len(train_set), opts.batch_size, seed=opts.seed, rank=run.dist.rank,
                            world_size=run.dist.world_size)
     loader = DataLoader(train_set, batch_size=opts.batch_size, sampler=sampler, num_workers=opts.workers,
-                        collate_fn=collate, pin_memory=run.device.type == "cuda", drop_last=True)
+                        collate_fn=collate, worker_init_fn=worker_init, pin_memory=run.device.type == "cuda")
     if opts.lr_schedule == "cosine":
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, opts.epochs * sampler.steps_per_epoch())
     else:
