@@ -123,9 +123,11 @@ def main() -> None:
     print(json.dumps({
         "bench": "lifter_epoch", "parameters": count_parameters(raw_model), "batch_size": args.batch_size,
         "steps": args.steps, "repeats": args.repeats, "threads": args.threads,
+        "raw_step_ms": round(1000 * median["raw"] / args.steps, 2),
         "raw_step_samples_per_s": round(samples / median["raw"], 1),
         "loop_samples_per_s": round(samples / median["loop"], 1),
         "loop_overhead": round(median["loop"] / median["raw"] - 1, 4),
+        "loop_overhead_per_repeat": [round(loop / raw - 1, 3) for loop, raw in zip(times["loop"], times["raw"])],
         "augmented_loop_samples_per_s": round(samples / median["augmented_loop"], 1),
         "augmented_loop_overhead": round(median["augmented_loop"] / median["raw"] - 1, 4),
         "inference_samples_per_s_batch_1024": round(len(inference_inputs) / median["inference"], 1),
