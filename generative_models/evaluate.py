@@ -8,8 +8,8 @@
    the training poses' mean bone length, so this measures the body proportions (the overall size matches by
    construction).
 3. The generator's diversity against real held-out poses, in the prior representation: `spread_ratio` (mean
-   pairwise distance, generated / real; ~1 is good, ~0 is mode collapse) and `coverage_ratio` (distance from a real
-   pose to the nearest generated one, relative to the nearest other real one; ~1 is good).
+   pairwise distance, generated / real; ~1 is good, ~0 is mode collapse) and `coverage_ratio` (distance from a
+   held-out pose to the nearest generated one, relative to the nearest of as many training poses; ~1 is good).
 Writes OUTPUT_DIR/pose_prior_eval.json and OUTPUT_DIR/pose_prior_eval.png (ROC curves, bone-length histograms) and
 prints the JSON on one line.
 """
@@ -65,8 +65,9 @@ def evaluate(prior: PosePrior, generator: Generator, mean_bone_length_mm: float,
     metrics["bone_length_mad_mm"] = bone_length_difference_mm(generated_mm, real_train_mm)
     metrics["bone_length_mad_mm_vs_test"] = bone_length_difference_mm(generated_mm, real_test_mm)
     generated, real = prior_representation(generated_mm), prior_representation(real_test_mm)
+    picked = torch.randperm(len(real_train_mm), generator=seeded)[:num_samples]
     metrics["spread_ratio"] = spread_ratio(generated, real)
-    metrics["coverage_ratio"] = coverage_ratio(generated, real)
+    metrics["coverage_ratio"] = coverage_ratio(generated, real, prior_representation(real_train_mm[picked]))
     bone_names = [H36M17.joint_names[child] for _, child in H36M17.bones]
     metrics["mean_bone_length_mm"] = {
         name: {"real_train": round(float(train), 1), "generated": round(float(generated), 1)}

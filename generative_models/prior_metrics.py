@@ -53,12 +53,12 @@ def spread_ratio(generated: torch.Tensor, real: torch.Tensor) -> float:
                  / torch.cdist(real.flatten(1), real.flatten(1)).mean())
 
 
-def coverage_ratio(generated: torch.Tensor, real: torch.Tensor) -> float:
-    """Mean distance from each pose of the first half of `real` to its nearest generated pose, divided by the mean
-    distance to its nearest pose of the second half (as many real poses as generated ones, up to the halves' size).
-    About 1 when generated poses are as close to real ones as other real poses are; larger when modes are missing."""
-    half = len(real) // 2
-    queries, references = real[:half].flatten(1), real[half:2 * half].flatten(1)
-    generated = generated[:half].flatten(1)
-    return float(torch.cdist(queries, generated).min(dim=1).values.mean()
-                 / torch.cdist(queries, references).min(dim=1).values.mean())
+def coverage_ratio(generated: torch.Tensor, queries: torch.Tensor, references: torch.Tensor) -> float:
+    """Mean distance from each query pose to its nearest generated pose, divided by the mean distance to its nearest
+    reference pose; poses (N, 17, 3) in one representation, as many generated as reference poses (the first
+    min(N, R) of each are used). With held-out real queries and training references: about 1 when the generator
+    covers the poses as well as the training set does; larger when it misses some."""
+    count = min(len(generated), len(references))
+    queries = queries.flatten(1)
+    to_generated = torch.cdist(queries, generated[:count].flatten(1)).min(dim=1).values.mean()
+    return float(to_generated / torch.cdist(queries, references[:count].flatten(1)).min(dim=1).values.mean())

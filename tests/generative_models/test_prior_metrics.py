@@ -38,5 +38,7 @@ def test_spread_and_coverage_ratios():
     assert spread_ratio(real.flip(0), real) == pytest.approx(1.0)
     assert spread_ratio(collapsed, real) == 0.0
     fresh = torch.randn(400, 17, 3, generator=torch.Generator().manual_seed(1))
-    assert 0.8 < coverage_ratio(fresh, real) < 1.25
-    assert coverage_ratio(collapsed, real) > 1.2
+    queries = torch.randn(100, 17, 3, generator=torch.Generator().manual_seed(2))
+    assert 0.9 < coverage_ratio(fresh, queries, real) < 1.1
+    assert coverage_ratio(real, queries, real) == 1.0
+    assert coverage_ratio(collapsed, queries, real) > 1.2
