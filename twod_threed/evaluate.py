@@ -229,7 +229,9 @@ def run_h36m_mpjpe(opts: argparse.Namespace) -> int:
     rows = list(report["per_action"].items()) + [("Average", {"frames": len(pred), **report["average_over_actions"]})]
     for action, e in rows:
         velocity = f"{e['mpjve_mm']:8.2f}" if "mpjve_mm" in e else f"{'-':>8}"
-        log.info(f"{action:<14}{e['frames']:>8}{e['mpjpe_mm']:9.2f}{e['p_mpjpe_mm']:9.2f}{e['n_mpjpe_mm']:9.2f}{velocity}")
-    log.info(f"averaged over actions, {report['joints']} joints ({'root counted' if report['root_joint_counted'] else 'root not counted'}); "
+        errors = f"{e['mpjpe_mm']:9.2f}{e['p_mpjpe_mm']:9.2f}{e['n_mpjpe_mm']:9.2f}"
+        log.info(f"{action:<14}{e['frames']:>8}{errors}{velocity}")
+    root = "root counted" if report["root_joint_counted"] else "root not counted"
+    log.info(f"averaged over actions, {report['joints']} joints ({root}); "
              f"wrote {output_dir / REPORT_NAME}, {', '.join(p.name for p in pictures)}")
     return 0

@@ -29,7 +29,8 @@ def per_instance_2d(joints_2d_px: torch.Tensor) -> torch.Tensor:
     return centred / radius[:, None, None]
 
 
-def dataset_statistics(joints_2d_px: torch.Tensor, root_relative_mm: torch.Tensor, mode: str) -> dict[str, torch.Tensor]:
+def dataset_statistics(joints_2d_px: torch.Tensor, root_relative_mm: torch.Tensor,
+                       mode: str) -> dict[str, torch.Tensor]:
     """The four statistics of `mode` from training data: joints_2d_px (N, 16, 2), root_relative_mm (N, 16, 3).
 
     Returns float32 {mean_2d (32,), std_2d (32,)} of the 2D after the mode's per-pose step (px in "dataset" mode,

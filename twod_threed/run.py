@@ -5,7 +5,8 @@ Input (2D pixels, one pose per row; see docs/lifter_formats.md):
   a confidence, is ignored) and optional per-row `names`, `subjects`, `actions`, `cameras`, `frames`,
   `ground_truth_3d` (copied to the output); or a VideoPose3D `data_2d_h36m_*.npz` (`positions_2d`).
 - `.json`: the same keys in one object, or a list of objects {"name", "joints_2d", "subject", "action", ...}.
-J = 16 in H36M16_2D or MPII order (`--joint_order`), 17 (H36M-17) or 32 (H36M-32).
+J = 16 in H36M16_2D or MPII order (`--joint_order`; by default MPII for `preds`, the field the hourglass's
+`run.py hourglass_mpii` writes, H36M16_2D otherwise), 17 (H36M-17) or 32 (H36M-32).
 Output `O/predictions_3d.npz`: `poses_3d` (N, 17, 3) root-relative camera-frame mm in H36M-17 order (root = 0) with
 the input's names and fields; with `--process_as_video` rows are grouped by sequence and ordered by frame, and
 `sequence_names` (S,) / `sequence_index` (N,) say which sequence each row belongs to.
@@ -35,8 +36,9 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(batch_size=1024)
     group = parser.add_argument_group("2d3d_h36m")
     group.add_argument("--input", required=True, help="2D poses: .npz or .json (see docs/lifter_formats.md)")
-    group.add_argument("--joint_order", choices=("h36m", "mpii"), default="h36m",
-                       help="order of 16-joint inputs: the lifter's H36M16_2D order or MPII (hourglass) order")
+    group.add_argument("--joint_order", choices=("h36m", "mpii"), default=None,
+                       help="order of 16-joint inputs: the lifter's H36M16_2D order or MPII (hourglass) order "
+                            "(default: mpii for a 'preds' field, as run.py hourglass_mpii writes, else h36m)")
     group.add_argument("--process_as_video", action="store_true",
                        help="keep sequences: group rows by sequence, order them by frame, write sequence indices")
     group.add_argument("--subjects", type=int, nargs="+", default=None,
@@ -108,9 +110,11 @@ def _fields_from_json(path: Path) -> dict:
     return fields
 
 
-def read_2d_input(path: str | Path, joint_order: str = "h36m",
+def read_2d_input(path: str | Path, joint_order: str | None = None,
                   subjects: list[int] | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """(N, 16, 2) px in H36M16_2D order and the per-row fields present in the file (names, subjects, ...)."""
+    """(N, 16, 2) px in H36M16_2D order and the per-row fields present in the file (names, subjects, ...).
+
+    joint_order of 16-joint poses: 'h36m' or 'mpii'; None means 'mpii' for a `preds` field, else 'h36m'."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: input file not found")
@@ -123,6 +127,8 @@ def read_2d_input(path: str | Path, joint_order: str = "h36m",
         fields = _fields_from_json(path)
     else:
         raise InputError(f"{path}: unknown input format '{path.suffix}' (expected .npz or .json)")
+    if "names" not in fields and "image_names" in fields:  # run.py hourglass_mpii's npz
+        fields["names"] = fields["image_names"]
     pose_key = next((k for k in POSE_KEYS if k in fields), None)
     if pose_key is None:
         raise InputError(f"{path}: no 2D poses; expected one of the fields {list(POSE_KEYS)} (N, 16, 2) pixels")
@@ -130,6 +136,7 @@ def read_2d_input(path: str | Path, joint_order: str = "h36m",
         joints = np.asarray(fields[pose_key], dtype=np.float64)
     except (ValueError, TypeError) as error:
         raise InputError(f"{path}: field '{pose_key}' is not a regular (N, J, 2) array of numbers") from error
+    joint_order = joint_order or ("mpii" if pose_key == "preds" else "h36m")
     joints = to_h36m16_2d(joints, joint_order, path, pose_key)
     meta = {}
     for key in META_KEYS:

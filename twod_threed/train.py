@@ -63,7 +63,8 @@ def check_options(opts: argparse.Namespace) -> str | None:
     if opts.z_rotations_only and not opts.orthogonal_data_augmentation:
         return "--z_rotations_only only applies with --orthogonal_data_augmentation"
     if set(opts.train_subjects) & set(opts.test_subjects):
-        return f"--train_subjects and --test_subjects overlap: {sorted(set(opts.train_subjects) & set(opts.test_subjects))}"
+        overlap = sorted(set(opts.train_subjects) & set(opts.test_subjects))
+        return f"--train_subjects and --test_subjects overlap: {overlap}"
     if opts.lr_decay_steps <= 0 or not 0 < opts.lr_decay <= 1:
         return "--lr_decay must be in (0, 1] and --lr_decay_steps positive"
     return None
@@ -131,6 +132,11 @@ def run_train(opts: argparse.Namespace) -> int:
     if run.resume_from is not None:  # the file's network shape and statistics win over the options
         config = config_from_dict(LifterConfig, run.resume_from["model_config"], opts.load)
         normaliser = Normaliser.from_state_dict(run.resume_from["normalisation"])
+        asked = {k: getattr(opts, k) for k in ("linear_size", "num_stage", "dropout", "max_norm")}
+        same_mode = opts.dataset_normalization == (normaliser.mode == "dataset")
+        if asked != {k: getattr(config, k) for k in asked} or not same_mode:
+            run.logger.info(f"note: resuming keeps the checkpoint's network {config} and its {normaliser.mode} "
+                            f"normalisation; the options given for them are ignored")
     else:
         config = LifterConfig(linear_size=opts.linear_size, num_stage=opts.num_stage, dropout=opts.dropout,
                               max_norm=opts.max_norm)

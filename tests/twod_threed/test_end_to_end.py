@@ -93,9 +93,16 @@ def test_run_reads_json_in_mpii_order_and_keeps_names(trained, fake_h36m, tmp_pa
     for source, order in (("in.json", "mpii"), ("in.npz", "h36m")):
         assert run_entry.main(["2d3d_h36m", "--load", str(trained / "best.pt"), "--input", str(tmp_path / source),
                                "--joint_order", order, "--output_dir", str(tmp_path / f"out_{order}")]) == 0
+    # Hourglass predictions (run.py hourglass_mpii): `preds` is MPII order without --joint_order.
+    np.savez(tmp_path / "hourglass.npz", preds=mpii, image_names=np.array([f"im{i}.jpg" for i in range(5)]))
+    assert run_entry.main(["2d3d_h36m", "--load", str(trained / "best.pt"), "--input", str(tmp_path / "hourglass.npz"),
+                           "--output_dir", str(tmp_path / "out_hourglass")]) == 0
     with np.load(tmp_path / "out_mpii" / OUT) as a, np.load(tmp_path / "out_h36m" / OUT) as b:
         assert list(a["names"]) == [f"clip/{i}.jpg" for i in range(5)]
         np.testing.assert_allclose(a["poses_3d"], b["poses_3d"], atol=1e-4)
+        with np.load(tmp_path / "out_hourglass" / OUT) as c:
+            np.testing.assert_allclose(c["poses_3d"], b["poses_3d"], atol=1e-4)
+            assert c["names"][4] == "im4.jpg"
     np.savez(tmp_path / "bad.npz", poses_2d=np.zeros((3, 15, 2)))
     assert run_entry.main(["2d3d_h36m", "--load", str(trained / "best.pt"), "--input", str(tmp_path / "bad.npz"),
                            "--output_dir", str(tmp_path / "bad")]) == 1

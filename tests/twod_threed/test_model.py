@@ -39,7 +39,8 @@ def _row_norms(model):
 
 def test_max_norm_constrains_every_linear_layer_after_a_step():
     torch.manual_seed(0)
-    constrained, free = Lifter(LifterConfig(linear_size=32, max_norm=0.3)), Lifter(LifterConfig(linear_size=32, max_norm=0))
+    constrained = Lifter(LifterConfig(linear_size=32, max_norm=0.3))
+    free = Lifter(LifterConfig(linear_size=32, max_norm=0))
     free.load_state_dict(constrained.state_dict())
     for model in (constrained, free):
         optimizer = torch.optim.SGD(model.parameters(), lr=10.0)
