@@ -2,8 +2,8 @@
 
 `load_pose_pairs(data_dir, subjects)` reads either file layout (see `h36m_files`), turns every sequence into each
 camera's frame, makes the 3D root-relative (H36M16_3D, mm) and the 2D either the distorted projection of the same
-pose (H36M16_2D, px) or detections, and returns whole-dataset tensors. The result is cached
-(see `cache_dir`) keyed by the source files' paths, sizes and modification times.
+pose (H36M16_2D, px) or detections, and returns whole-dataset tensors. The result is cached (see `cache_dir`),
+keyed by the source files' paths, sizes and modification times.
 """
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ from utils.errors import InputError
 from utils.run_logging import get_logger
 from utils.skeletons import H36M16_2D_FROM_17, MPII_TO_H36M16_2D, h36m17_from_32
 
+CACHE_VERSION = 2
+INPUT_2D_SOURCES = ("gt", "detections")  # or the path of a VideoPose3D data_2d_h36m_<source>.npz
 
 
 def cache_dir() -> Path:
@@ -31,9 +33,6 @@ def cache_dir() -> Path:
     from synthetic.cache import cache_root
 
     return cache_root() / "twod_threed"
-
-CACHE_VERSION = 2
-INPUT_2D_SOURCES = ("gt", "detections")  # or the path of a VideoPose3D data_2d_h36m_<source>.npz
 
 
 @dataclass
