@@ -13,6 +13,8 @@ from typing import Iterator
 import torch
 from torch import nn
 
+from generative_models.prior import (PosePrior, add_prior_options, check_prior_options, prior_from_options,
+                                     prior_loss_term)
 from stacked_hourglass.heatmaps import gaussian_targets
 from stacked_hourglass.loss import heatmap_mse
 from stitched.frames import FrameSet, load_frames
@@ -51,20 +53,17 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--freeze_2d3d", action="store_true", help="keep the lifter fixed (eval mode)")
     group.add_argument("--train_subjects", type=int, nargs="+", default=list(TRAIN_SUBJECTS))
     group.add_argument("--test_subjects", type=int, nargs="+", default=list(TEST_SUBJECTS))
-    group.add_argument("--prior_checkpoint", default=None, help="pose prior (train.py 3d_pose_gan) used as a loss")
-    group.add_argument("--prior_weight", type=float, default=0.0, help="weight of the pose prior's loss")
+    add_prior_options(parser)
 
 
 def check_options(opts: argparse.Namespace) -> str | None:
     if opts.freeze_hourglass and opts.freeze_2d3d:
         return "--freeze_hourglass and --freeze_2d3d together leave nothing to train"
-    if opts.heatmap_loss_weight < 0 or opts.prior_weight < 0:
-        return "--heatmap_loss_weight and --prior_weight must be >= 0"
-    if opts.prior_weight > 0 and not opts.prior_checkpoint:
-        return "--prior_weight needs --prior_checkpoint"
+    if opts.heatmap_loss_weight < 0:
+        return f"--heatmap_loss_weight must be >= 0, got {opts.heatmap_loss_weight}"
     if set(opts.train_subjects) & set(opts.test_subjects):
         return f"--train_subjects and --test_subjects overlap: {sorted(set(opts.train_subjects) & set(opts.test_subjects))}"
-    return check_network_options(opts)
+    return check_prior_options(opts) or check_network_options(opts)
 
 
 def freeze(network: StitchedNetwork, hourglass: bool, lifter: bool) -> list[nn.Parameter]:
@@ -93,7 +92,7 @@ class FrameBatches:
                    "root_relative_mm": self.root_relative_mm[index], "joints_hm": self.joints_hm[index]}
 
 
-def make_loss(heatmap_loss_weight: float, prior=None, prior_weight: float = 0.0):
+def make_loss(heatmap_loss_weight: float, prior: PosePrior | None = None, prior_weight: float = 0.0):
     def loss_fn(model: nn.Module, batch: dict[str, torch.Tensor]):
         output = model(batch["images"], batch["heatmap_to_image"])
         error_mm = torch.linalg.vector_norm(output["root_relative_mm"] - batch["root_relative_mm"], dim=-1).mean()
@@ -105,9 +104,7 @@ def make_loss(heatmap_loss_weight: float, prior=None, prior_weight: float = 0.0)
             heatmap_loss = sum(heatmap_mse(h, targets, weights) for h in heatmaps)
             loss = loss + heatmap_loss_weight * heatmap_loss
             logs["heatmap_loss"] = heatmap_loss.detach()
-        if prior is not None and prior_weight > 0:
-            from generative_models.prior import prior_loss_term
-
+        if prior is not None:
             prior_loss = prior_loss_term(prior, output["root_relative_mm"])
             loss = loss + prior_weight * prior_loss
             logs["prior_loss"] = prior_loss.detach()
@@ -141,11 +138,7 @@ def run_train(opts: argparse.Namespace) -> int:
     trainable = freeze(network, opts.freeze_hourglass, opts.freeze_2d3d)
     train_frames = load_frames(opts.data_dir, tuple(opts.train_subjects), network.input_res)
     test_frames = load_frames(opts.data_dir, tuple(opts.test_subjects), network.input_res)
-    prior = None
-    if opts.prior_checkpoint:
-        from generative_models.prior import PosePrior
-
-        prior = PosePrior.from_checkpoint(opts.prior_checkpoint, run.device)
+    prior = prior_from_options(opts, run.device)
     before = (run.resume_from or {}).get("extra", {}).get("before_fine_tuning") or evaluate(network, test_frames,
                                                                                             run.device)
     run.logger.info(f"[{run.name}] {len(train_frames)} training / {len(test_frames)} test frames; stitched without "

@@ -14,6 +14,8 @@ from typing import Iterator
 import torch
 from torch import nn
 
+from generative_models.prior import (PosePrior, add_prior_options, check_prior_options, prior_from_options,
+                                     prior_loss_term)
 from twod_threed.augmentation import augment_orthogonal
 from twod_threed.checkpoint import lift, lifter_checkpoint_fields, with_root
 from twod_threed.data import PosePairs, cache_dir, cache_key, load_pose_pairs, save_atomic
@@ -51,6 +53,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--lr_decay", type=float, default=0.96, help="learning-rate factor every --lr_decay_steps")
     group.add_argument("--lr_decay_steps", type=int, default=100_000, help="steps between learning-rate decays")
     group.add_argument("--eval_batch_size", type=int, default=4096, help="poses per forward pass when testing")
+    add_prior_options(parser)
 
 
 def check_options(opts: argparse.Namespace) -> str | None:
@@ -67,7 +70,7 @@ def check_options(opts: argparse.Namespace) -> str | None:
         return f"--train_subjects and --test_subjects overlap: {overlap}"
     if opts.lr_decay_steps <= 0 or not 0 < opts.lr_decay <= 1:
         return "--lr_decay must be in (0, 1] and --lr_decay_steps positive"
-    return None
+    return check_prior_options(opts)
 
 
 @dataclass
@@ -106,6 +109,21 @@ class LifterBatches:
 def mse_loss(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]):
     inputs, targets = batch
     return nn.functional.mse_loss(model(inputs), targets), {}
+
+
+def make_loss(normaliser: Normaliser, prior: PosePrior | None, prior_weight: float):
+    """MSE on the normalised 3D, plus `prior_weight` x the pose prior's loss on the predicted poses in mm."""
+    if prior is None:
+        return mse_loss
+
+    def loss_fn(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]):
+        inputs, targets = batch
+        outputs = model(inputs)  # (B, 48) normalised
+        prior_loss = prior_loss_term(prior, normaliser.denormalise_3d(outputs.float()))
+        loss = nn.functional.mse_loss(outputs, targets) + prior_weight * prior_loss
+        return loss, {"prior_loss": prior_loss.detach()}
+
+    return loss_fn
 
 
 def test_metrics(predicted_mm: torch.Tensor, truth_mm: torch.Tensor) -> dict[str, float]:
@@ -165,7 +183,8 @@ def run_train(opts: argparse.Namespace) -> int:
                             grad_clip=opts.grad_clip, checkpoint_every=opts.checkpoint_every,
                             scheduler_per_step=True,
                             checkpoint_fields=lifter_checkpoint_fields(config, normaliser, extra))
-    trainer = Trainer(run, model, optimizer, mse_loss, sampler, LifterBatches(train, normaliser, run.device,
+    loss_fn = make_loss(normaliser.to(run.device), prior_from_options(opts, run.device), opts.prior_weight)
+    trainer = Trainer(run, model, optimizer, loss_fn, sampler, LifterBatches(train, normaliser, run.device,
                                                                                augmentation),
                       validate, settings, scheduler=scheduler, after_step=Lifter.apply_max_norm)
     metrics = trainer.fit()

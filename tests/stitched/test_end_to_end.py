@@ -8,6 +8,7 @@ import eval as eval_command
 import run as run_command
 import train as train_command
 from stitched.frames import load_frames
+from tests.generative_models.test_prior import write_checkpoint
 from utils.checkpoints import load_checkpoint
 
 pytestmark = pytest.mark.slow
@@ -43,13 +44,15 @@ def test_run_train_and_eval(stage_checkpoints, tiny_dataset, tmp_path, monkeypat
 
     args = ["stitched_h36m", "--load_hourglass", hourglass, "--load_2d3d", lifter, "--data_dir", str(tiny_dataset),
             "--train_subjects", "1", "--test_subjects", "9", "11", "--epochs", "1", "--batch_size", "4",
-            "--checkpoint_dir", str(tmp_path / "ck"), "--heatmap_loss_weight", "1.0", "--exp", "t"]
+            "--checkpoint_dir", str(tmp_path / "ck"), "--heatmap_loss_weight", "1.0", "--exp", "t",
+            "--prior_checkpoint", str(write_checkpoint(tmp_path / "gan.pt")), "--prior_weight", "0.1"]
     assert train_command.main(args) == 0
     run_dir = tmp_path / "ck" / "stitched_h36m_t"
     payload = load_checkpoint(run_dir / "last.pt", kind="stitched")
     before = payload["extra"]["before_fine_tuning"]["mpjpe_mm"]
     assert payload["epoch"] == 1 and before > 0
-    assert list((run_dir / "tb").glob("events.*"))
+    events = list((run_dir / "tb").glob("events.*"))
+    assert events and b"prior_loss" in events[0].read_bytes() and b"heatmap_loss" in events[0].read_bytes()
     # Resume for one more epoch from the stitched checkpoint alone.
     assert train_command.main(args[:1] + ["--load", str(run_dir / "last.pt"), "--data_dir", str(tiny_dataset),
                                           "--train_subjects", "1", "--test_subjects", "9", "11", "--epochs", "2",

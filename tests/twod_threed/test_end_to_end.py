@@ -116,3 +116,15 @@ def test_run_reads_json_in_mpii_order_and_keeps_names(trained, fake_h36m, tmp_pa
     assert run_entry.main(["2d3d_h36m", "--load", str(trained / "best.pt"), "--input", str(tmp_path / "none.npz"),
                            "--output_dir", str(tmp_path / "bad")]) == 1
     assert "none.npz: input file not found" in capsys.readouterr().err
+
+
+def test_training_with_the_pose_prior_logs_its_loss(fake_h36m, tmp_path):
+    from tests.generative_models.test_prior import write_checkpoint
+
+    prior = write_checkpoint(tmp_path / "gan.pt")
+    assert _train(fake_h36m, tmp_path, "--epochs", "1", "--exp", "prior", "--prior_checkpoint", str(prior),
+                  "--prior_weight", "0.1") == 0
+    log = (tmp_path / "2d3d_h36m_prior" / "log.txt").read_text()
+    assert "epoch 1/1" in log
+    events = list((tmp_path / "2d3d_h36m_prior" / "tb").glob("events.*"))
+    assert events and b"prior_loss" in events[0].read_bytes()
