@@ -19,9 +19,10 @@ def tiny_synthetic_dir():
 
 
 def test_critic_auc_is_at_least_0_95_for_every_corruption(tmp_path, tiny_synthetic_dir):
-    # ~320 critic steps of 64 poses (7 epochs of the tiny synthetic set's training subjects): about 15 s on 2 cores
+    # 460 critic steps of 64 poses (10 epochs of the tiny synthetic set's training subjects), about 12 s on one core;
+    # seeds 0-3 give hyperextension AUCs 0.961-0.993, the two other kinds 0.9996-1
     argv = ["--data_dir", str(tiny_synthetic_dir), "--checkpoint_dir", str(tmp_path), "--exp", "auc",
-            "--frame_stride", "1", "--batch_size", "64", "--lr", "5e-4", "--epochs", "7", "--valid_poses", "1000"]
+            "--frame_stride", "1", "--batch_size", "64", "--lr", "5e-4", "--epochs", "10", "--valid_poses", "1000"]
     opts = parse_script_options("train", "3d_pose_gan", train_command.SCRIPTS["3d_pose_gan"], argv)
     run = start_run(opts, kind="pose_gan")
     train_mm, valid_mm = load_pose_sets(opts)
