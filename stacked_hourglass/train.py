@@ -180,6 +180,11 @@ def train(opts: argparse.Namespace) -> dict[str, float]:
     started = time.monotonic()
     trainer: Trainer | None = None
 
+    def out_of_time() -> bool:
+        """Whether the time budget is spent, decided together by all processes (they must stop at the same step)."""
+        late = torch.tensor([float(time.monotonic() - started > 60 * opts.max_train_minutes)])
+        return run.dist.all_reduce_sum(late).item() > 0
+
     def make_batches(epoch_sampler: EpochSampler):
         train_set.set_epoch(epoch_sampler.epoch)
         skipped: list[str] = []
@@ -187,7 +192,7 @@ def train(opts: argparse.Namespace) -> dict[str, float]:
             skipped += [f"{item.path} ({item.reason})" for item in batch.pop("skipped")]
             if "image" in batch:
                 yield batch
-            if opts.max_train_minutes and time.monotonic() - started > 60 * opts.max_train_minutes:
+            if opts.max_train_minutes and out_of_time():
                 run.logger.info(f"--max_train_minutes {opts.max_train_minutes} reached; stopping after this epoch")
                 trainer.settings.epochs = trainer.epoch + 1
                 break
