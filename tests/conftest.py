@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SPECIMENS = Path(os.environ.get("STITCHPOSE_SPECIMENS", REPO_ROOT.parent / "shared" / "specimens"))
@@ -16,3 +17,13 @@ def specimens() -> Path:
     if not SPECIMENS.is_dir():
         pytest.skip(f"specimen folder {SPECIMENS} is absent (set STITCHPOSE_SPECIMENS to point at it)")
     return SPECIMENS
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Test networks are tiny: one intra-op thread runs them fastest, and on a shared 2-core machine extra threads
+    only wait on each other (tests ran minutes instead of seconds under load). Restored after each module."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

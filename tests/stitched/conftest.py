@@ -22,11 +22,3 @@ def tiny_dataset(tmp_path_factory):
     generate_dataset(root, size="tiny", seed=0, workers=1)
     return root
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors run faster on one intra-op thread on a loaded 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)

@@ -21,13 +21,6 @@ def private_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("STITCHPOSE_CACHE", str(tmp_path / "cache"))
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.fixture(scope="session")
 def checkpoints(tmp_path_factory) -> tuple[Path, Path]:
