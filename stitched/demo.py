@@ -43,8 +43,8 @@ def stage_arguments(quick: bool) -> dict[str, list[str]]:
         return {"hourglass": hourglass + ["--epochs", "1", "--max_train_minutes", "0.3", "--valid_limit", "40"],
                 "lifter": ["--epochs", "2", "--linear_size", "256"],
                 "stitched": ["--epochs", "1", "--batch_size", "8"]}
-    return {"hourglass": hourglass + ["--epochs", "30", "--max_train_minutes", "7"],
-            "lifter": ["--epochs", "10", "--batch_size", "256", "--lr", "2e-3"],
+    return {"hourglass": hourglass + ["--epochs", "12", "--max_train_minutes", "7"],
+            "lifter": ["--epochs", "1"],
             "stitched": ["--epochs", "3", "--batch_size", "8", "--lr", "5e-5", "--heatmap_loss_weight", "1.0"]}
 
 
