@@ -90,6 +90,8 @@ class GanTraining:
         self.run, self.opts, self.device = run, opts, run.device
         self.generator = Generator(self.config).to(self.device)
         self.critic = Critic(self.config).to(self.device)
+        for model in (self.generator, self.critic):  # every process starts from rank 0's weights
+            run.dist.broadcast_parameters(model)
         self.optimizers = {name: torch.optim.Adam(model.parameters(), lr=opts.lr, betas=tuple(opts.betas),
                                                   amsgrad=opts.use_amsprop)
                            for name, model in (("generator", self.generator), ("critic", self.critic))}
@@ -97,8 +99,9 @@ class GanTraining:
         self.train_mm, self.valid_mm = train_mm, valid_mm
         self.train_poses = prior_representation(train_mm)  # (N, 17, 3)
         self.mean_bone_length_mm = float(pose_scale(train_mm).mean())
-        self.sampler = EpochSampler(len(train_mm), opts.batch_size, seed=opts.seed)
-        self.keeper = CheckpointKeeper(run.run_dir, higher_is_better=False)
+        self.sampler = EpochSampler(len(train_mm), opts.batch_size, seed=opts.seed, rank=run.dist.rank,
+                                    world_size=run.dist.world_size)
+        self.keeper = CheckpointKeeper(run.run_dir, higher_is_better=False, enabled=run.is_main)
         self.epoch = self.step_in_epoch = self.global_step = 0
         self.score_stats = torch.tensor([0.0, 1.0])
         if resume:
@@ -131,7 +134,8 @@ class GanTraining:
         stats = payload["normalisation"]
         self.score_stats = torch.stack([stats["score_mean"], stats["score_std"]]).float()
         self.keeper.best_metric = payload.get("best_metric")
-        set_rng_state(payload["rng"])
+        if self.run.dist.world_size == 1:  # several processes draw their own streams
+            set_rng_state(payload["rng"])
         self.run.logger.info(f"resuming at epoch {self.epoch}, step {self.step_in_epoch} of the epoch")
 
     def save(self, metric: float | None = None) -> bool:
@@ -139,7 +143,8 @@ class GanTraining:
 
     # -- steps -------------------------------------------------------------------------------------------------
     def _update(self, name: str, loss: torch.Tensor, model: torch.nn.Module) -> None:
-        if not torch.isfinite(loss.detach()):
+        bad = torch.tensor([0.0 if torch.isfinite(loss.detach()) else 1.0])
+        if self.run.dist.all_reduce_sum(bad).item() > 0:  # every process stops at the same step
             raise TrainingDiverged(
                 f"[{self.run.name}] the {name} loss became {float(loss.detach())} at epoch {self.epoch + 1}, step "
                 f"{self.step_in_epoch}; training stopped. The last good checkpoint is kept at {self.keeper.last_path}. "
@@ -147,6 +152,7 @@ class GanTraining:
         optimizer, scaler = self.optimizers[name], self.scalers[name]
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
+        self.run.dist.average_gradients(model.parameters())  # data parallel without DDP (double backward)
         if self.opts.grad_clip:
             scaler.unscale_(optimizer)
             torch.nn.utils.clip_grad_norm_(model.parameters(), self.opts.grad_clip)
@@ -238,13 +244,15 @@ class GanTraining:
         metrics: dict[str, float] = {}
         while self.epoch < self.opts.epochs:
             self.train_epoch()
-            metrics = self.validate()
+            metrics = self.run.dist.broadcast_object(self.validate() if self.run.is_main else {})
             self.epoch, self.step_in_epoch = self.epoch + 1, 0
             improved = self.save(metrics["bone_length_mad_mm"])
             self.run.logger.scalars(metrics, self.epoch, prefix="valid/")
             shown = ", ".join(f"{name} {value:.4g}" for name, value in metrics.items())
             self.run.logger.info(f"[{self.run.name}] epoch {self.epoch}/{self.opts.epochs}: {shown}"
                                  f"{' (best)' if improved else ''}")
+        for model in (self.generator, self.critic):
+            self.run.dist.check_same_parameters(model)
         return metrics
 
 
@@ -261,8 +269,6 @@ def load_pose_sets(opts: argparse.Namespace) -> tuple[torch.Tensor, torch.Tensor
 
 def train(opts: argparse.Namespace) -> int:
     run = start_run(opts, kind=KIND)
-    if run.dist.world_size > 1:
-        raise InputError("3d_pose_gan trains in one process; start it without torchrun / horovodrun")
     train_mm, valid_mm = load_pose_sets(opts)
     run.logger.info(f"[{run.name}] {len(train_mm)} training poses, {len(valid_mm)} validation poses ({REPRESENTATION})")
     training = GanTraining(run, opts, train_mm, valid_mm)

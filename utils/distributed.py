@@ -94,6 +94,38 @@ class DistContext:
         dist.broadcast_object_list(holder, src=0)
         return holder[0]
 
+    def broadcast_parameters(self, module: nn.Module) -> None:
+        """Rank 0's parameters and buffers on every process, in place (for loops without the DDP wrapper)."""
+        if not self.is_distributed:
+            return
+        if self.engine == "horovod":
+            import horovod.torch as hvd
+
+            hvd.broadcast_parameters(module.state_dict(), root_rank=0)
+            return
+        for tensor in module.state_dict().values():
+            dist.broadcast(tensor, src=0)
+
+    def average_gradients(self, parameters) -> None:
+        """Replace each gradient by its mean over all processes, in one reduction (for loops without the DDP
+        wrapper, e.g. a gradient penalty's double backward, which DDP does not support)."""
+        grads = [p.grad for p in parameters if p.grad is not None]
+        if not self.is_distributed or not grads:
+            return
+        mean = self.all_reduce_sum(torch.cat([g.reshape(-1) for g in grads])) / self.world_size
+        offset = 0
+        for grad in grads:
+            grad.copy_(mean[offset:offset + grad.numel()].view_as(grad))
+            offset += grad.numel()
+
+    def check_same_parameters(self, module: nn.Module) -> None:
+        """Raise if this process's parameters differ from rank 0's (a data-parallel loop that drifted apart)."""
+        if not self.is_distributed:
+            return
+        mine = torch.cat([p.detach().reshape(-1).float().cpu() for p in module.parameters()])
+        if not torch.equal(self.broadcast_object(mine), mine):
+            raise RuntimeError(f"process {self.rank}: parameters differ from process 0's after training")
+
     def barrier(self) -> None:
         if self.engine == "ddp":
             dist.barrier()
