@@ -155,18 +155,25 @@ def check_options(opts: argparse.Namespace) -> str | None:
     return None
 
 
+def people_to_run(image_dir: str | None, boxes: str | None, data_dir: str | None,
+                  split: str) -> tuple[Path, PersonRecords]:
+    """The people to predict: per box (or whole image) of a folder of images, else a split of an MPII-format
+    dataset (`data_dir`, or the embedded default). Returns the image folder and the person records."""
+    if image_dir:
+        folder = Path(image_dir)
+        if not folder.is_dir():
+            raise InputError(f"image folder {folder} is not a folder")
+        return folder, folder_records(folder, boxes)
+    folder = mpii_folder(data_dir or default_data_dir())
+    return folder / "images", load_split(folder, split)
+
+
 def run(opts: argparse.Namespace) -> Path:
     logger = get_logger()
     device = torch.device(opts.device)
     model, config, extras = load_hourglass(opts.load, device)
-    if opts.image_dir:
-        image_dir, name = Path(opts.image_dir), "images"
-        if not image_dir.is_dir():
-            raise InputError(f"--image_dir {image_dir} is not a folder")
-        records = folder_records(image_dir, opts.boxes)
-    else:
-        folder = mpii_folder(opts.data_dir or default_data_dir())
-        image_dir, name, records = folder / "images", opts.split, load_split(folder, opts.split)
+    image_dir, records = people_to_run(opts.image_dir, opts.boxes, opts.data_dir, opts.split)
+    name = "images" if opts.image_dir else opts.split
     loader = plain_loader(records, image_dir, config.input_res, opts.batch_size, opts.workers)
     predictions = predict(model, loader, len(records), extras["mean_rgb"], extras["std_rgb"], device,
                           opts.flip_test, opts.amp, center_px=records.center_px)

@@ -18,11 +18,10 @@ import torch
 import torch.nn.functional as F
 
 from stacked_hourglass import transforms
-from stacked_hourglass.annotations import load_split, mpii_folder
 from stacked_hourglass.checkpoint import STRIDE, load_hourglass
 from stacked_hourglass.heatmaps import decode
 from stacked_hourglass.model import normalise_input
-from stacked_hourglass.run import default_data_dir, folder_records, plain_loader
+from stacked_hourglass.run import people_to_run, plain_loader
 from utils.checkpoints import load_checkpoint
 from utils.errors import InputError
 from utils.plotting import draw_skeleton_2d, new_figure, save_figure, side_colour, side_legend, unique_stems
@@ -153,14 +152,7 @@ def run(opts: argparse.Namespace) -> list[Path]:
     model, mean_rgb, std_rgb, input_res = load_any_hourglass(opts.load, device)
     if not -model.config.stacks <= opts.stack < model.config.stacks:
         raise InputError(f"--stack {opts.stack}: {opts.load} holds {model.config.stacks} stack(s)")
-    if opts.img_dir:
-        image_dir = Path(opts.img_dir)
-        if not image_dir.is_dir():
-            raise InputError(f"--img_dir {image_dir} is not a folder")
-        records = folder_records(image_dir, opts.boxes)
-    else:
-        folder = mpii_folder(opts.data_dir or default_data_dir())
-        image_dir, records = folder / "images", load_split(folder, opts.split)
+    image_dir, records = people_to_run(opts.img_dir, opts.boxes, opts.data_dir, opts.split)
     records = records.subset(np.arange(min(len(records), opts.max_images)))
     stems = unique_stems(list(records.image_names))
     written, skipped = [], []

@@ -18,12 +18,10 @@ import numpy as np
 import scipy.io
 import torch
 
-from stacked_hourglass.annotations import load_split, mpii_folder
-from stacked_hourglass.run import default_data_dir, folder_records, plain_loader
+from stacked_hourglass.run import people_to_run, plain_loader
 from stitched.network import StitchedNetwork, build_network, heatmap_to_image_matrices
 from stitched.train import add_network_options, check_network_options
 from twod_threed.checkpoint import with_root
-from utils.errors import InputError
 from utils.precision import autocast
 from utils.run_logging import get_logger, progress
 
@@ -90,14 +88,7 @@ def run(opts: argparse.Namespace) -> Path:
     device = torch.device(opts.device)
     network = build_network(opts.load, opts.load_hourglass, opts.load_2d3d, opts.softargmax_beta,
                             opts.learnable_beta).to(device)
-    if opts.img_dir:
-        image_dir = Path(opts.img_dir)
-        if not image_dir.is_dir():
-            raise InputError(f"--img_dir {image_dir} is not a folder")
-        records = folder_records(image_dir, opts.boxes)
-    else:
-        folder = mpii_folder(opts.data_dir or default_data_dir())
-        image_dir, records = folder / "images", load_split(folder, opts.split)
+    image_dir, records = people_to_run(opts.img_dir, opts.boxes, opts.data_dir, opts.split)
     loader = plain_loader(records, image_dir, network.input_res, opts.batch_size, opts.workers)
     result = predict(network, loader, len(records), device, opts.amp)
     if result["skipped"]:
