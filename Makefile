@@ -16,11 +16,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -e ".[dev]"
 	touch $(STAMP)
 
-SPECIMENS ?= ../shared/specimens
-
+# The main job on the embedded synthetic dataset: data, both stages, stitching + fine-tuning, run, eval, pictures.
 demo: setup
-	$(PY) eval.py mpii_PCKh --prediction_files $(SPECIMENS)/mpii/detections_our_format.mat \
-		--model_names published --gt $(SPECIMENS)/mpii/detections_our_format.mat --output_dir outputs/demo/pckh
+	$(PY) -m stitched.demo
 
 test: setup
 	$(PY) -m pytest -q
