@@ -81,6 +81,19 @@ class PosePairs:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+def rows_by_name(wanted: np.ndarray, available: np.ndarray, source: Path | str) -> np.ndarray:
+    """Row of `available` for each of `wanted` (names, e.g. 'S9/Walking 1/54138969/000123'); InputError naming
+    `source` and the first name it lacks."""
+    order = np.argsort(available)
+    position = np.clip(np.searchsorted(available, wanted, sorter=order), 0, len(available) - 1)
+    rows = order[position]
+    missing = available[rows] != wanted
+    if missing.any():
+        raise InputError(f"{source}: no ground truth for {int(missing.sum())} of {len(wanted)} rows "
+                         f"(first: '{wanted[missing][0]}')")
+    return rows
+
+
 def resolve_h36m_dir(data_dir: str | Path | None) -> Path:
     """The folder holding cameras.h5 and S*/ (or data_3d_h36m.npz): --data_dir, its h36m/, or the embedded default."""
     if data_dir is None:

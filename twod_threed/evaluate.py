@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from twod_threed.data import load_pose_pairs
+from twod_threed.data import load_pose_pairs, rows_by_name
 from twod_threed.run import canonical_names
 from utils.errors import InputError
 from utils.metrics import mpjpe, n_mpjpe, p_mpjpe
@@ -72,18 +72,6 @@ def _npz(path: Path) -> dict[str, np.ndarray]:
         raise InputError(f"{path}: cannot be read as an npz file ({error})") from error
 
 
-def _match(wanted: np.ndarray, available: np.ndarray, path: Path | str) -> np.ndarray:
-    """Row of `available` for each of `wanted` (names); InputError naming the first missing one."""
-    order = np.argsort(available)
-    position = np.clip(np.searchsorted(available, wanted, sorter=order), 0, len(available) - 1)
-    rows = order[position]
-    missing = available[rows] != wanted
-    if missing.any():
-        raise InputError(f"{path}: no ground truth for {int(missing.sum())} of {len(wanted)} predictions "
-                         f"(first: '{wanted[missing][0]}')")
-    return rows
-
-
 def ground_truth_for(predictions: dict[str, np.ndarray], path: Path, ground_truth: str | None,
                      data_dir: str | None, count: int) -> tuple[np.ndarray, str]:
     """(N, 17, 3) root-relative ground truth for the prediction rows and a description of where it came from."""
@@ -96,7 +84,7 @@ def ground_truth_for(predictions: dict[str, np.ndarray], path: Path, ground_trut
             raise InputError(f"{gt_path}: missing the field 'poses_3d' (N, 17, 3) or (N, 16, 3) mm")
         poses = as_h36m17(gt["poses_3d"], gt_path, "poses_3d")
         if "names" in gt and "names" in predictions:
-            return poses[_match(predictions["names"].astype(str), gt["names"].astype(str), gt_path)], str(gt_path)
+            return poses[rows_by_name(predictions["names"].astype(str), gt["names"].astype(str), gt_path)], str(gt_path)
         if len(poses) != count:
             raise InputError(f"{gt_path}: {len(poses)} poses for {count} predictions; without 'names' in both "
                              f"files the rows must correspond one to one")
@@ -113,7 +101,7 @@ def ground_truth_for(predictions: dict[str, np.ndarray], path: Path, ground_trut
     if not subjects:
         raise InputError(f"{path}: 'names' are not of the form 'S9/Walking 1/54138969/000123'")
     pairs = load_pose_pairs(data_dir, tuple(subjects), "gt")
-    rows = _match(names, pairs.names(), data_dir or "the embedded dataset")
+    rows = rows_by_name(names, pairs.names(), data_dir or "the embedded dataset")
     truth = pairs.root_relative_mm[torch.as_tensor(rows)].double().numpy()
     return as_h36m17(truth, path, "ground truth"), f"dataset {data_dir or '(embedded default)'}, subjects {subjects}"
 

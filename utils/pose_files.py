@@ -314,7 +314,7 @@ def read_h36m_dataset(path: str | Path, names: np.ndarray) -> tuple[Poses2D, Pos
     """Ground truth of Human3.6M frames, row for row: names 'S9/Walking 1/54138969/000123' or image paths listed
     in the folder's frames.json. Returns 2D (H36M16_2D, px; image_names from frames.json, '' when not rendered)
     and 3D (camera frame, root-relative mm), both in the order of `names`."""
-    from twod_threed.data import load_pose_pairs, resolve_h36m_dir
+    from twod_threed.data import load_pose_pairs, resolve_h36m_dir, rows_by_name
 
     path = _exists(path)
     h36m_dir = resolve_h36m_dir(path if path.is_dir() else path.parent)
@@ -330,13 +330,7 @@ def read_h36m_dataset(path: str | Path, names: np.ndarray) -> tuple[Poses2D, Pos
                          f"ground truth is found by names 'S9/Walking 1/54138969/000123' or by frames.json images")
     pairs = load_pose_pairs(h36m_dir, tuple(subjects))
     available = pairs.names()
-    order = np.argsort(available)
-    position = np.clip(np.searchsorted(available, frames, sorter=order), 0, len(available) - 1)
-    rows = order[position]
-    absent = available[rows] != frames
-    if absent.any():
-        raise InputError(f"{h36m_dir}: no ground truth for {int(absent.sum())} of {len(frames)} rows (first: "
-                         f"'{frames[absent][0]}')")
+    rows = rows_by_name(frames, available, h36m_dir)
     joints_2d = pairs.joints_2d_px[rows].double().numpy()  # (N, 16, 2) H36M16_2D
     root_relative = pairs.root_relative_mm[rows].double().numpy()  # (N, 16, 3) H36M16_3D
     images = np.asarray([image_of.get(n, "") for n in frames])
