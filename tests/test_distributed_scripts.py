@@ -187,3 +187,25 @@ def test_pose_gan_trains_on_two_processes_in_sync(engine, tmp_path):
     assert result.stdout.count("run folder") == 1 and "2 process(es)" in result.stdout
     payload = load_checkpoint(tmp_path / "runs" / f"3d_pose_gan_{engine}" / "last.pt", kind="pose_gan")
     assert payload["epoch"] == 1 and payload["global_step"] > 0
+
+
+# -- stitched_h36m -------------------------------------------------------------------------------------------------
+def test_stitched_torchrun_two_processes_stay_in_sync(tmp_path):
+    """End-to-end fine-tuning on 2 processes: both end with identical weights, trained by the same number of steps
+    (batch norm makes the update differ from one process's, as for the hourglass with batch norm)."""
+    needs_script("stitched_h36m")
+    from synthetic.generate import generate_dataset
+    from tests.fixtures_checkpoints import write_stage_checkpoints
+
+    data = tmp_path / "tiny"
+    generate_dataset(data, size="tiny", seed=0, workers=1, progress=False)
+    hourglass, lifter = write_stage_checkpoints(tmp_path / "stages")
+    args = ["--data_dir", str(data), "--load_hourglass", str(hourglass), "--load_2d3d", str(lifter),
+            "--train_subjects", "1", "--test_subjects", "9", "11", "--epochs", "1", "--batch_size", "2",
+            "--checkpoint_dir", str(tmp_path / "checkpoints")]
+    ranks = torchrun(tmp_path, "stitched_h36m", args)
+    assert [r["engine"] for r in ranks] == ["ddp", "ddp"] and ranks[0]["global_step"] == ranks[1]["global_step"] > 0
+    for name in ranks[0]["params"]:
+        assert torch.equal(ranks[0]["params"][name], ranks[1]["params"][name]), f"{name} differs between ranks"
+    assert (flat(ranks[0]["params"]) - flat(ranks[0]["initial"])).norm() > 0
+    assert ranks[0]["metrics"] == ranks[1]["metrics"] and ranks[0]["metrics"]["mpjpe_mm"] > 0
