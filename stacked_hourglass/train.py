@@ -54,6 +54,13 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--cache_res", type=int, default=None, help="cached crop side px (default 1.5 x input_res)")
     data.add_argument("--augment_training_data", action=argparse.BooleanOptionalAction, default=True,
                       help="scale, rotation, flip and colour augmentation (REFERENCE.md)")
+    data.add_argument("--scale_octaves", type=float, default=0.25,
+                      help="augmentation: box scale 2^N(0, s) clipped to +-2s octaves (0: off)")
+    data.add_argument("--rotation_prob", type=float, default=0.4,
+                      help="augmentation: chance of a rotation N(0, 30 deg) clipped to +-60 deg")
+    data.add_argument("--flip_prob", type=float, default=0.5, help="augmentation: chance of a mirror (left/right swap)")
+    data.add_argument("--colour_gain", type=float, default=0.4,
+                      help="augmentation: per-channel colour gain U(1 - g, 1 + g) (0: off)")
     data.add_argument("--add_random_masking", action="store_true", help="random occluding bars over the person")
     data.add_argument("--mask_prob", type=float, default=0.5, help="chance that a sample gets a bar")
     data.add_argument("--orientation_prob", type=float, default=0.5, help="chance that a bar is vertical")
@@ -81,7 +88,8 @@ def check_options(opts: argparse.Namespace) -> str | None:
         return f"--features must be an even number >= 8, got {opts.features}"
     if opts.stacks < 1 or opts.blocks < 1:
         return "--stacks and --blocks must be >= 1"
-    for name in ("mask_prob", "orientation_prob", "mean_valued_prob", "max_cover_ratio"):
+    for name in ("mask_prob", "orientation_prob", "mean_valued_prob", "max_cover_ratio", "rotation_prob", "flip_prob",
+                 "colour_gain"):
         if not 0.0 <= getattr(opts, name) <= 1.0:
             return f"--{name} must be in [0, 1], got {getattr(opts, name)}"
     return None
@@ -99,7 +107,10 @@ def model_config(opts: argparse.Namespace) -> HourglassConfig:
 def sample_settings(opts: argparse.Namespace, input_res: int, mean_rgb: np.ndarray, train: bool) -> SampleSettings:
     mask = transforms.MaskSettings(opts.mask_prob, opts.orientation_prob, opts.mean_valued_prob,
                                    opts.max_cover_ratio, opts.noise_std) if train and opts.add_random_masking else None
-    augment = transforms.AugmentSettings() if train and opts.augment_training_data else None
+    augment = transforms.AugmentSettings(
+        scale_sigma_octaves=opts.scale_octaves, scale_clip_octaves=2 * opts.scale_octaves,
+        rotation_prob=opts.rotation_prob, flip_prob=opts.flip_prob,
+        colour_gain_range=(1.0 - opts.colour_gain, 1.0 + opts.colour_gain)) if train and opts.augment_training_data else None
     return SampleSettings(input_res, STRIDE, augment, mask, tuple(float(m) for m in mean_rgb))
 
 

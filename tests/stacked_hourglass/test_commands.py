@@ -86,3 +86,18 @@ def test_bad_checkpoint_is_a_clean_error(tmp_path, capsys):
     (tmp_path / "bad.pt").write_bytes(b"nope")
     assert run_command.main(["hourglass_mpii", "--load", str(tmp_path / "bad.pt"), "--image_dir", str(tmp_path)]) == 1
     assert "bad.pt: cannot be read as a stitchpose checkpoint" in capsys.readouterr().err
+
+
+def test_augmentation_options_reach_the_samples():
+    from options import parse_script_options
+    from stacked_hourglass.train import sample_settings
+
+    script = train_command.SCRIPTS["hourglass_mpii"]
+    opts = parse_script_options("train", "hourglass_mpii", script, ["--rotation_prob", "0", "--colour_gain", "0",
+                                                                    "--scale_octaves", "0.1", "--add_random_masking"])
+    settings = sample_settings(opts, 64, np.array([0.5, 0.5, 0.5]), train=True)
+    assert settings.augment.rotation_prob == 0 and settings.augment.colour_gain_range == (1.0, 1.0)
+    assert settings.augment.scale_clip_octaves == pytest.approx(0.2) and settings.mask is not None
+    assert sample_settings(opts, 64, np.zeros(3), train=False).augment is None
+    opts = parse_script_options("train", "hourglass_mpii", script, ["--no-augment_training_data"])
+    assert sample_settings(opts, 64, np.zeros(3), train=True).augment is None
