@@ -160,7 +160,11 @@ def train(opts: argparse.Namespace) -> dict[str, float]:
     config = (config_from_dict(HourglassConfig, resume["model_config"], opts.load) if resume else model_config(opts))
     saved_mean = resume["normalisation"]["mean_rgb"].numpy() if resume else None
     data_dir = Path(opts.data_dir) if opts.data_dir else default_data_dir()
+    if not run.dist.is_main:
+        run.dist.barrier()  # the first process prepares the crop caches, the others then read them
     train_set, valid_set, mean, std = build_datasets(opts, data_dir, config.input_res, saved_mean)
+    if run.dist.is_main:
+        run.dist.barrier()
     if resume:
         std = resume["normalisation"]["std_rgb"].numpy()
     mean_t, std_t = (torch.as_tensor(np.asarray(v), dtype=torch.float32) for v in (mean, std))
