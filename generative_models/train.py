@@ -281,4 +281,4 @@ def train(opts: argparse.Namespace) -> int:
         run.logger.info(f"error: {error}")
         return 1
     finally:
-        run.logger.close()
+        run.close()

@@ -221,5 +221,5 @@ def train(opts: argparse.Namespace) -> dict[str, float]:
                       make_validate(run, valid_set, opts, mean_t.to(run.device), std_t.to(run.device)),
                       settings, scheduler)
     metrics = trainer.fit()
-    run.logger.close()
+    run.close()
     return metrics

@@ -158,5 +158,5 @@ def run_train(opts: argparse.Namespace) -> int:
     if after:
         run.logger.info(f"[{run.name}] test MPJPE {before['mpjpe_mm']:.2f} mm stitched without fine-tuning -> "
                         f"{after['mpjpe_mm']:.2f} mm fine-tuned end to end")
-    run.logger.close()
+    run.close()
     return 0

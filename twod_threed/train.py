@@ -191,5 +191,5 @@ def run_train(opts: argparse.Namespace) -> int:
     if metrics:
         run.logger.info(f"[{run.name}] test MPJPE {metrics['mpjpe_mm']:.2f} mm (P-MPJPE {metrics['p_mpjpe_mm']:.2f}) "
                         f"vs {baseline:.2f} mm for the training mean pose")
-    run.logger.close()
+    run.close()
     return 0
