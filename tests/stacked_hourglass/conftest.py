@@ -11,14 +11,3 @@ def toy_mpii(tmp_path_factory):
     """Folder with images/ (12 JPEGs, 160x120), mpii_annotations.json, annot/valid.h5, detections_our_format.mat."""
     return write_toy_mpii(tmp_path_factory.mktemp("toy_mpii"), images=12, validation_images=4, size=(160, 120))
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one intra-op thread. On a loaded 2-core machine OpenMP thread barriers make tiny ops
-    orders of magnitude slower than running them on one thread."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
