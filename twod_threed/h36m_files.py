@@ -65,15 +65,20 @@ def read_baseline_3d(data_dir: str | Path, subjects: tuple[int, ...], drop_corru
     return poses
 
 
+def _videopose3d_table(path: Path, key: str, expected: str) -> dict:
+    """The {subject: {action: array}} table stored under `key` in a VideoPose3D npz file."""
+    if not path.is_file():
+        raise InputError(f"{path}: file not found (expected VideoPose3D {expected})")
+    with np.load(path, allow_pickle=True) as data:
+        if key not in data:
+            raise InputError(f"{path}: missing the key '{key}'")
+        return data[key].item()
+
+
 def read_videopose3d_3d(path: str | Path, subjects: tuple[int, ...], drop_corrupt: bool = True) -> PoseSequences:
     """Read VideoPose3D `data_3d_h36m.npz` -> {(subject, action): (T, 32, 3) world mm}."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: file not found (expected VideoPose3D data_3d_h36m.npz)")
-    with np.load(path, allow_pickle=True) as data:
-        if "positions_3d" not in data:
-            raise InputError(f"{path}: missing the key 'positions_3d'")
-        by_subject = data["positions_3d"].item()
+    by_subject = _videopose3d_table(path, "positions_3d", "data_3d_h36m.npz")
     poses: PoseSequences = {}
     for subject_name, actions in by_subject.items():
         subject = _subject_number(subject_name, path)
@@ -94,12 +99,7 @@ def read_videopose3d_3d(path: str | Path, subjects: tuple[int, ...], drop_corrup
 def read_videopose3d_2d(path: str | Path, subjects: tuple[int, ...]) -> dict[tuple[int, str], list[np.ndarray]]:
     """Read VideoPose3D `data_2d_h36m_*.npz` -> {(subject, action): [4 x (T, J, 2) px]} in camera order."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: file not found (expected VideoPose3D data_2d_h36m_<source>.npz)")
-    with np.load(path, allow_pickle=True) as data:
-        if "positions_2d" not in data:
-            raise InputError(f"{path}: missing the key 'positions_2d'")
-        by_subject = data["positions_2d"].item()
+    by_subject = _videopose3d_table(path, "positions_2d", "data_2d_h36m_<source>.npz")
     keypoints = {}
     for subject_name, actions in by_subject.items():
         subject = _subject_number(subject_name, path)
