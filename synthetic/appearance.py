@@ -16,6 +16,9 @@ SKIN_TONES = np.array([[255, 224, 196], [241, 194, 160], [224, 172, 135], [198, 
 HAIR_COLOURS = np.array([[25, 20, 18], [60, 40, 25], [110, 75, 40], [180, 140, 80], [120, 120, 120],
                          [200, 170, 120]], dtype=np.float32)
 PATTERNS = ("plain", "plain", "stripes", "check", "vstripes")
+# What marks the front of a top, so a person's facing shows on the body and not only in the small head: an open
+# jacket or cardigan over a shirt (a front band), a chest print, or a button placket with a collar patch.
+FRONT_STYLES = ("open", "print", "placket")
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,9 @@ class Appearance:
     long_sleeves: bool
     shorts: bool
     hair_line: float  # hair covers the head where the surface normal's "up" component exceeds this
+    front: np.ndarray  # (3,) RGB of the front marking of the top
+    front_style: str  # one of FRONT_STYLES
+    front_half_width_mm: float  # half width of the front band or print
 
 
 def _random_colour(rng: np.random.Generator, saturation: tuple[float, float], value: tuple[float, float]):
@@ -58,7 +64,17 @@ def sample_appearance(rng: np.random.Generator) -> Appearance:
         long_sleeves=bool(rng.random() < 0.6),
         shorts=bool(rng.random() < 0.2),
         hair_line=float(rng.uniform(0.25, 0.65)),
+        front=_contrasting(rng, top),
+        front_style=str(rng.choice(FRONT_STYLES)),
+        front_half_width_mm=float(rng.uniform(45, 80)),
     )
+
+
+def _contrasting(rng: np.random.Generator, colour: np.ndarray) -> np.ndarray:
+    """A colour that stands out against `colour`: light on dark clothes, dark on light ones, any hue."""
+    light = colour.mean() < 128
+    value = (0.8, 1.0) if light else (0.08, 0.3)
+    return _random_colour(rng, (0.0, 0.7), value)
 
 
 _PATTERN_CODES = {"plain": 0, "stripes": 1, "vstripes": 2, "check": 3}
@@ -103,6 +119,24 @@ def part_colours(appearance: Appearance, materials: tuple[str, ...], part: np.nd
     if (code == 2).any():
         second_colour |= (code == 2) & (((across() + 1) * 3).astype(np.int32) % 2 == 1)
     return np.where(second_colour[:, None], second[part], first[part])
+
+
+def front_marking(appearance: Appearance, front: np.ndarray, sideways_mm: np.ndarray, height: np.ndarray) -> np.ndarray:
+    """(N,) bool: which torso pixels of the top carry the front marking (drawn in `appearance.front`).
+
+    front (N,) the surface normal's component along the torso's forward direction; sideways_mm (N,) signed
+    distance from the body's midline plane; height (N,) 0 at the pelvis .. 1 at the thorax.
+    """
+    on_front = front > 0.15
+    band = on_front & (np.abs(sideways_mm) < appearance.front_half_width_mm)
+    if appearance.front_style == "open":
+        mark = band & (height > 0.1)
+    elif appearance.front_style == "print":
+        mark = band & (height > 0.45) & (height < 0.85)
+    else:
+        mark = on_front & (((np.abs(sideways_mm) < 18) & (height > 0.2))
+                           | ((np.abs(sideways_mm) < appearance.front_half_width_mm) & (height > 0.88)))
+    return mark
 
 
 def head_colour(appearance: Appearance, normals: np.ndarray, face_dir: np.ndarray, up_dir: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
-GENERATOR_VERSION = "2.1"
+GENERATOR_VERSION = "2.2"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from synthetic.appearance import Appearance, head_colour, part_colours
+from synthetic.appearance import Appearance, head_colour, front_marking, part_colours
 from synthetic.body import CROWN, NOSE, NUM_POINTS, BodyShape
 from utils.cameras import project_to_pixels
 
@@ -70,6 +70,7 @@ _SECOND = np.stack([part[2] for part in _PARTS])
 _RADII = np.array([(part[3], part[4]) for part in _PARTS], dtype=np.float64)  # (P, 2)
 _MATERIALS = tuple(part[5] for part in _PARTS)
 _HEAD = PART_NAMES.index("head")
+_TOP_TORSO = np.array([PART_NAMES.index(name) for name in ("belly", "torso_r", "torso_l", "shoulders")])
 HEAD_RADIUS_OF_NECK_BONE = 0.72  # head radius as a fraction of the neck -> head bone
 IDS_PER_PERSON = 32  # id buffer: person k's part p is k * 32 + p + 1; 0 background; occluders >= 10000
 OCCLUDER_ID = 10000
@@ -177,7 +178,7 @@ def draw_person(canvas: Canvas, points_cam: np.ndarray, shape: BodyShape, appear
     depth = (g[0] + along * g[1] + (g[2] + along * g[3]) * normal_z).astype(np.float32, copy=False)  # surface, mm
     np.minimum.at(canvas.depth.reshape(-1), flat, depth)  # z-buffer over this person's parts and what was there
     won = np.flatnonzero(depth == canvas.depth.reshape(-1)[flat])
-    part, flat, along = part[won], flat[won], along[won]
+    part, flat, along, depth = part[won], flat[won], along[won], depth[won]
     normals = np.stack([normal_x[won], normal_y[won], normal_z[won]], axis=-1)
     lengths = np.linalg.norm(second - first, axis=1).astype(np.float32)
 
@@ -191,9 +192,27 @@ def draw_person(canvas: Canvas, points_cam: np.ndarray, shape: BodyShape, appear
         up_dir = points_cam[CROWN] - points_cam[14]
         rgb[head] = head_colour(appearance, normals[head], face_dir / np.linalg.norm(face_dir),
                                 up_dir / np.linalg.norm(up_dir))
+    torso = np.flatnonzero(np.isin(part, _TOP_TORSO))
+    if len(torso):
+        _mark_front(rgb, torso, normals, flat, depth, points_cam, appearance, lens, width)
     rgb *= _lambert(normals, light)
     canvas.image.reshape(-1, 3)[flat] = np.clip(rgb, 0, 255).astype(np.uint8)
     canvas.ids.reshape(-1)[flat] = person * IDS_PER_PERSON + part + 1
+
+
+def _mark_front(rgb: np.ndarray, torso: np.ndarray, normals: np.ndarray, flat: np.ndarray, depth: np.ndarray,
+                points_cam: np.ndarray, appearance: Appearance, lens: Lens, width: int) -> None:
+    """Front marking of the top on the torso pixels `torso` (indices into rgb/normals/flat/depth), in place."""
+    up = points_cam[13] - points_cam[0]  # pelvis -> thorax
+    right = (points_cam[25] - points_cam[17]) + (points_cam[1] - points_cam[6])  # left -> right shoulder and hip
+    forward = np.cross(up, right)  # body frame: x right, y forward, z up, so y = z x x
+    torso_length = np.linalg.norm(up)
+    up, forward = up / torso_length, forward / np.linalg.norm(forward)
+    right = np.cross(forward, up)
+    surface = lens.rays(flat[torso] % width, flat[torso] // width) * depth[torso, None]  # camera frame mm
+    offset = surface - points_cam[0]
+    mark = front_marking(appearance, normals[torso] @ forward, offset @ right, offset @ up / torso_length)
+    rgb[torso[mark]] = appearance.front
 
 
 _BOX_FACES = ((0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3))

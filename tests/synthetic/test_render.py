@@ -1,4 +1,5 @@
 """Labels agree with pixels, and visibility follows occlusion."""
+import dataclasses
 import json
 
 import cv2
@@ -78,6 +79,26 @@ def test_side_view_hides_the_far_limbs():
     assert points[2, 2] < points[7, 2]  # the right knee is the nearer one
     assert visible["r_knee"] and visible["r_hip"] and visible["r_ankle"]
     assert not visible["l_knee"] and not visible["l_hip"]
+
+
+@pytest.mark.parametrize("style", ["open", "print", "placket"])
+def test_front_of_the_top_is_marked_only_on_the_front(style):
+    """Facing shows on the body: the marking is drawn on the chest between the shoulders, never on the back."""
+    counts = {}
+    for name, yaw in (("front", 0.0), ("back", np.pi)):
+        shape, appearance, points = _standing_person(yaw=yaw)
+        appearance = dataclasses.replace(appearance, front=np.array([255.0, 0.0, 255.0]), front_style=style)
+        canvas = Canvas.over(GREY)
+        draw_person(canvas, points, shape, appearance, LENS, LIGHT, 0)
+        image = canvas.image.astype(int)
+        marked = (image[..., 1] < 10) & (image[..., 0] > 60) & (np.abs(image[..., 0] - image[..., 2]) < 12)
+        counts[name] = int(marked.sum())
+        if name == "front":
+            rows, cols = np.nonzero(marked)
+            r_shoulder, l_shoulder = LENS.project(points[[25, 17]])
+            assert (cols > r_shoulder[0]).all() and (cols < l_shoulder[0]).all()  # facing: right is image-left
+            assert (rows > LENS.project(points[14])[1]).all() and (rows < LENS.project(points[0])[1]).all()
+    assert counts["front"] > 100 and counts["back"] == 0, counts
 
 
 def test_joints_outside_the_image_are_neither_inside_nor_visible():
