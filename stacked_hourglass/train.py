@@ -6,7 +6,6 @@ Each epoch ends with PCKh@0.5 on the validation people (head-normalised, image p
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +25,7 @@ from stacked_hourglass.run import default_data_dir, predict
 from utils.checkpoints import config_from_dict
 from utils.metrics import mpii_pckh_table
 from utils.sampling import EpochSampler
-from utils.training import LoopSettings, Run, Trainer, build_optimizer, start_run
+from utils.training import LoopSettings, Run, TimeBudget, Trainer, build_optimizer, cosine_schedule, start_run
 
 METRIC = "PCKh@0.5"
 
@@ -77,7 +76,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     optim.add_argument("--lr_milestones", type=int, nargs="*", default=[60, 90])
     optim.add_argument("--lr_gamma", type=float, default=0.1)
     optim.add_argument("--max_train_minutes", type=float, default=None,
-                       help="end the epoch running when this much training time has passed, then stop")
+                       help="end the epoch running when this much time has passed since the start, then stop; "
+                       "--lr_schedule cosine then anneals over this budget where it ends before --epochs")
     parser.set_defaults(lr=2.5e-4, batch_size=6, epochs=100)
 
 
@@ -174,8 +174,9 @@ def train(opts: argparse.Namespace) -> dict[str, float]:
                            world_size=run.dist.world_size)
     loader = DataLoader(train_set, batch_size=opts.batch_size, sampler=sampler, num_workers=opts.workers,
                         collate_fn=collate, worker_init_fn=worker_init, pin_memory=run.device.type == "cuda")
+    budget = TimeBudget(opts.max_train_minutes, run.dist)
     if opts.lr_schedule == "cosine":
-        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, opts.epochs * sampler.steps_per_epoch())
+        scheduler = cosine_schedule(optimizer, opts.epochs * sampler.steps_per_epoch(), budget)
     else:
         scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, opts.lr_milestones, opts.lr_gamma)
     settings = LoopSettings(epochs=opts.epochs, metric_name=METRIC, higher_is_better=True, amp=opts.amp,
@@ -192,13 +193,7 @@ def train(opts: argparse.Namespace) -> dict[str, float]:
         loss, logs, _ = hourglass_loss(network(images), *device_batch, loss_settings)
         return loss, logs
 
-    started = time.monotonic()
     trainer: Trainer | None = None
-
-    def out_of_time() -> bool:
-        """Whether the time budget is spent, decided together by all processes (they must stop at the same step)."""
-        late = torch.tensor([float(time.monotonic() - started > 60 * opts.max_train_minutes)])
-        return run.dist.all_reduce_sum(late).item() > 0
 
     def make_batches(epoch_sampler: EpochSampler):
         train_set.set_epoch(epoch_sampler.epoch)
@@ -207,7 +202,7 @@ def train(opts: argparse.Namespace) -> dict[str, float]:
             skipped += [f"{item.path} ({item.reason})" for item in batch.pop("skipped")]
             if "image" in batch:
                 yield batch
-            if opts.max_train_minutes and out_of_time():
+            if opts.max_train_minutes and budget.update() >= 1.0:
                 run.logger.info(f"--max_train_minutes {opts.max_train_minutes} reached; stopping after this epoch")
                 trainer.settings.epochs = trainer.epoch + 1
                 break
