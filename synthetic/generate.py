@@ -50,7 +50,7 @@ SIZES: dict[str, SizeConfig] = {
     "tiny": SizeConfig("tiny", 24, 12, (40, 60), 2, 1,
                        actions=("Directions", "Greeting", "Purchases", "Sitting", "SittingDown", "Walking"),
                        render_subjects=(1, 9, 11), render_takes=1),
-    "small": SizeConfig("small", 800, 200, (250, 400), 2, 1, render_takes=1),
+    "small": SizeConfig("small", 2400, 200, (250, 400), 2, 1, render_takes=1),
     "medium": SizeConfig("medium", 4000, 1000, (600, 1000), 2, 4),
     "large": SizeConfig("large", 16000, 3000, (1500, 2500), 2, 10),
 }
