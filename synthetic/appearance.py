@@ -17,8 +17,7 @@ HAIR_COLOURS = np.array([[25, 20, 18], [60, 40, 25], [110, 75, 40], [180, 140, 8
                          [200, 170, 120]], dtype=np.float32)
 PATTERNS = ("plain", "plain", "stripes", "check", "vstripes")
 # What marks the front of a top, so a person's facing shows on the body and not only in the small head: an open
-# jacket or cardigan over a shirt (a front band), a chest print, or a button placket with a collar patch. The back
-# carries a yoke, a band across the shoulder blades, so a person seen from behind is told apart too.
+# jacket or cardigan over a shirt (a front band), a chest print, or a button placket with a collar patch.
 FRONT_STYLES = ("open", "print", "placket")
 
 
@@ -40,7 +39,6 @@ class Appearance:
     front: np.ndarray  # (3,) RGB of the front marking of the top
     front_style: str  # one of FRONT_STYLES
     front_half_width_mm: float  # half width of the front band or print
-    back: np.ndarray  # (3,) RGB of the yoke across the upper back
 
 
 def _random_colour(rng: np.random.Generator, saturation: tuple[float, float], value: tuple[float, float]):
@@ -69,7 +67,6 @@ def sample_appearance(rng: np.random.Generator) -> Appearance:
         front=_contrasting(rng, top),
         front_style=str(rng.choice(FRONT_STYLES)),
         front_half_width_mm=float(rng.uniform(45, 80)),
-        back=_contrasting(rng, top) * 0.5 + top * 0.5,
     )
 
 
@@ -124,10 +121,8 @@ def part_colours(appearance: Appearance, materials: tuple[str, ...], part: np.nd
     return np.where(second_colour[:, None], second[part], first[part])
 
 
-def top_markings(appearance: Appearance, front: np.ndarray, sideways_mm: np.ndarray,
-                 height: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(N,) bool each: which torso pixels of the top carry the front marking (drawn in `appearance.front`) and
-    which the back yoke (`appearance.back`).
+def front_marking(appearance: Appearance, front: np.ndarray, sideways_mm: np.ndarray, height: np.ndarray) -> np.ndarray:
+    """(N,) bool: which torso pixels of the top carry the front marking (drawn in `appearance.front`).
 
     front (N,) the surface normal's component along the torso's forward direction; sideways_mm (N,) signed
     distance from the body's midline plane; height (N,) 0 at the pelvis .. 1 at the thorax.
@@ -141,8 +136,7 @@ def top_markings(appearance: Appearance, front: np.ndarray, sideways_mm: np.ndar
     else:
         mark = on_front & (((np.abs(sideways_mm) < 18) & (height > 0.2))
                            | ((np.abs(sideways_mm) < appearance.front_half_width_mm) & (height > 0.88)))
-    yoke = (front < -0.15) & (height > 0.72) & (height < 0.92)
-    return mark, yoke
+    return mark
 
 
 def head_colour(appearance: Appearance, normals: np.ndarray, face_dir: np.ndarray, up_dir: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from synthetic.appearance import Appearance, head_colour, part_colours, top_markings
+from synthetic.appearance import Appearance, head_colour, front_marking, part_colours
 from synthetic.body import CROWN, NOSE, NUM_POINTS, BodyShape
 from utils.cameras import project_to_pixels
 
@@ -194,16 +194,15 @@ def draw_person(canvas: Canvas, points_cam: np.ndarray, shape: BodyShape, appear
                                 up_dir / np.linalg.norm(up_dir))
     torso = np.flatnonzero(np.isin(part, _TOP_TORSO))
     if len(torso):
-        _mark_top(rgb, torso, normals, flat, depth, points_cam, appearance, lens, width)
+        _mark_front(rgb, torso, normals, flat, depth, points_cam, appearance, lens, width)
     rgb *= _lambert(normals, light)
     canvas.image.reshape(-1, 3)[flat] = np.clip(rgb, 0, 255).astype(np.uint8)
     canvas.ids.reshape(-1)[flat] = person * IDS_PER_PERSON + part + 1
 
 
-def _mark_top(rgb: np.ndarray, torso: np.ndarray, normals: np.ndarray, flat: np.ndarray, depth: np.ndarray,
+def _mark_front(rgb: np.ndarray, torso: np.ndarray, normals: np.ndarray, flat: np.ndarray, depth: np.ndarray,
                 points_cam: np.ndarray, appearance: Appearance, lens: Lens, width: int) -> None:
-    """Front marking and back yoke of the top on the torso pixels `torso` (indices into rgb/normals/flat/depth), in
-    place."""
+    """Front marking of the top on the torso pixels `torso` (indices into rgb/normals/flat/depth), in place."""
     up = points_cam[13] - points_cam[0]  # pelvis -> thorax
     right = (points_cam[25] - points_cam[17]) + (points_cam[1] - points_cam[6])  # left -> right shoulder and hip
     forward = np.cross(up, right)  # body frame: x right, y forward, z up, so y = z x x
@@ -212,9 +211,8 @@ def _mark_top(rgb: np.ndarray, torso: np.ndarray, normals: np.ndarray, flat: np.
     right = np.cross(forward, up)
     surface = lens.rays(flat[torso] % width, flat[torso] // width) * depth[torso, None]  # camera frame mm
     offset = surface - points_cam[0]
-    front, back = top_markings(appearance, normals[torso] @ forward, offset @ right, offset @ up / torso_length)
-    rgb[torso[front]] = appearance.front
-    rgb[torso[back]] = appearance.back
+    mark = front_marking(appearance, normals[torso] @ forward, offset @ right, offset @ up / torso_length)
+    rgb[torso[mark]] = appearance.front
 
 
 _BOX_FACES = ((0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3))

@@ -42,7 +42,6 @@ def build_optimizer(parameters, name: str, lr: float, amsgrad: bool = False, wei
     raise ValueError(f"unknown optimizer '{name}' (expected rmsprop or adam)")
 
 
-@dataclass
 class TimeBudget:
     """A wall-clock training budget, with the share of it spent agreed by all processes (the mean of their clocks),
     so that they change the learning rate and stop at the same step."""
@@ -74,6 +73,7 @@ def cosine_schedule(optimizer: torch.optim.Optimizer, total_steps: int,
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
+@dataclass
 class Run:
     """One training run's folder, process context and loggers."""
 
