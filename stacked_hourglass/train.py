@@ -200,12 +200,13 @@ def train(opts: argparse.Namespace) -> dict[str, float]:
         skipped: list[str] = []
         for batch in loader:
             skipped += [f"{item.path} ({item.reason})" for item in batch.pop("skipped")]
-            if "image" in batch:
-                yield batch
-            if opts.max_train_minutes and budget.update() >= 1.0:
+            # Measured before each step, so that the learning rate after the step follows the time spent so far.
+            if opts.max_train_minutes and budget.update() >= 1.0 and trainer.step_in_epoch > 0:
                 run.logger.info(f"--max_train_minutes {opts.max_train_minutes} reached; stopping after this epoch")
                 trainer.settings.epochs = trainer.epoch + 1
                 break
+            if "image" in batch:
+                yield batch
         if skipped:
             run.logger.info(f"epoch {epoch_sampler.epoch + 1}: skipped {len(skipped)} samples with a missing or "
                             f"unreadable image (first: {skipped[0]})")
