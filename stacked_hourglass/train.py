@@ -25,7 +25,8 @@ from stacked_hourglass.run import default_data_dir, predict
 from utils.checkpoints import config_from_dict
 from utils.metrics import mpii_pckh_table
 from utils.sampling import EpochSampler
-from utils.training import LoopSettings, Run, TimeBudget, Trainer, build_optimizer, cosine_schedule, start_run
+from utils.schedules import TimeBudget, cosine_schedule
+from utils.training import LoopSettings, Run, Trainer, build_optimizer, start_run
 
 METRIC = "PCKh@0.5"
 

@@ -11,15 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
 from options import parse_script_options
 from tests import distributed_worker as worker
 from utils.checkpoints import load_checkpoint
 from utils.sampling import EpochSampler
-from utils.distributed import DistContext
-from utils.training import (LoopSettings, TimeBudget, Trainer, TrainingDiverged, build_optimizer, cosine_schedule,
-                            start_run)
+from utils.training import LoopSettings, Trainer, TrainingDiverged, build_optimizer, start_run
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER = REPO_ROOT / "tests" / "distributed_worker.py"
@@ -210,37 +207,3 @@ def test_step_seeds_are_distinct_and_reseeding_repeats_the_draws():
     again = (torch.rand(3), np.random.rand(), random.random())
     assert torch.equal(first[0], again[0]) and first[1:] == again[1:]
 
-
-def _lrs(scheduler, steps: int) -> list[float]:
-    rates = []
-    for _ in range(steps):
-        rates.append(scheduler.get_last_lr()[0])
-        scheduler.optimizer.step()
-        scheduler.step()
-    return rates
-
-
-def test_cosine_schedule_without_a_budget_matches_cosine_annealing():
-    ours = cosine_schedule(torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.1), 20)
-    reference = torch.optim.lr_scheduler.CosineAnnealingLR(torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.1), 20)
-    np.testing.assert_allclose(_lrs(ours, 21), _lrs(reference, 21), atol=1e-12)
-    assert ours.get_last_lr()[0] == 0.0  # stays at 0 past the end (CosineAnnealingLR would climb again)
-
-
-def test_cosine_schedule_follows_the_time_budget_when_it_runs_out_first():
-    budget = TimeBudget(2.0, DistContext())  # 2 minutes
-    scheduler = cosine_schedule(torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.1), 1000, budget)
-    budget.started -= 60.0  # one of the two minutes gone, after a handful of the 1000 steps
-    assert budget.update() == pytest.approx(0.5, abs=1e-3)
-    _lrs(scheduler, 10)
-    assert scheduler.get_last_lr()[0] == pytest.approx(0.05, abs=1e-3)  # half way down the cosine: 0.1 * (1 + 0) / 2
-    budget.started -= 61.0
-    assert budget.update() > 1.0
-    _lrs(scheduler, 1)
-    assert scheduler.get_last_lr()[0] == pytest.approx(0.0, abs=1e-12)  # budget spent: fully annealed
-
-
-def test_time_budget_without_minutes_never_runs_out():
-    budget = TimeBudget(None, DistContext())
-    budget.started -= 1e6
-    assert budget.update() == 0.0
