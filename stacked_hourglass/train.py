@@ -196,9 +196,14 @@ def train(opts: argparse.Namespace) -> dict[str, float]:
 
     trainer: Trainer | None = None
 
+    def any_process_without_images(empty: bool) -> bool:
+        """Whether this step's batch has no readable image on some process (all processes must call it)."""
+        return run.dist.all_reduce_sum(torch.tensor([float(empty)])).item() > 0
+
     def make_batches(epoch_sampler: EpochSampler):
         train_set.set_epoch(epoch_sampler.epoch)
         skipped: list[str] = []
+        empty_steps = 0
         for batch in loader:
             skipped += [f"{item.path} ({item.reason})" for item in batch.pop("skipped")]
             # Measured before each step, so that the learning rate after the step follows the time spent so far.
@@ -206,11 +211,14 @@ def train(opts: argparse.Namespace) -> dict[str, float]:
                 run.logger.info(f"--max_train_minutes {opts.max_train_minutes} reached; stopping after this epoch")
                 trainer.settings.epochs = trainer.epoch + 1
                 break
-            if "image" in batch:
+            if any_process_without_images("image" not in batch):
+                empty_steps += 1  # every process skips the step, so that their gradient exchanges stay paired
+            else:
                 yield batch
         if skipped:
             run.logger.info(f"epoch {epoch_sampler.epoch + 1}: skipped {len(skipped)} samples with a missing or "
-                            f"unreadable image (first: {skipped[0]})")
+                            f"unreadable image (first: {skipped[0]})"
+                            + (f"; {empty_steps} steps left out where a process had none" if empty_steps else ""))
         if getattr(train_set, "skipped", 0):
             run.logger.info(f"(the crop cache left out {train_set.skipped} people whose image was unreadable)")
 

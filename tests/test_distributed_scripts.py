@@ -122,6 +122,23 @@ def test_hourglass_horovodrun_two_processes_match_one_process(hourglass_runs):
     assert_same_training(ranks, single)
 
 
+def test_hourglass_torchrun_goes_on_when_one_process_has_no_readable_image(tmp_path):
+    """From JPEGs, one person per step and process, one training image missing: the step where one process has
+    nothing to train on is left out by both (before, that process skipped its gradient exchange and both hung)."""
+    needs_script("hourglass_mpii")
+    from stacked_hourglass.toy_data import write_toy_mpii
+
+    data = write_toy_mpii(tmp_path / "toy_mpii", images=12, validation_images=4, size=(160, 120))
+    (data / "images" / "000000006.jpg").unlink()  # a training image (the first 4 are validation)
+    args = ["--data_dir", str(data), "--data_source", "jpeg", "--checkpoint_dir", str(tmp_path / "checkpoints"),
+            "--stacks", "1", "--features", "16", "--input_res", "64", "--use_layer_norm", "--epochs", "1",
+            "--valid_limit", "2", "--batch_size", "1"]
+    ranks = torchrun(tmp_path, "hourglass_mpii", args)
+    assert ranks[0]["global_step"] == ranks[1]["global_step"] == 3  # 8 people / 2 processes = 4 steps, 1 left out
+    for name in ranks[0]["params"]:
+        assert torch.equal(ranks[0]["params"][name], ranks[1]["params"][name]), f"{name} differs between ranks"
+
+
 # -- 2d3d_h36m ---------------------------------------------------------------------------------------------------
 # The lifter normalises with batch norm after every linear layer and has no option without it, and Adam's first
 # steps move each weight by about lr x sign(gradient), so the per-process batch statistics (160 samples each
