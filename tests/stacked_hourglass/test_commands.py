@@ -106,7 +106,7 @@ def test_augmentation_options_reach_the_samples():
 @pytest.mark.slow
 def test_max_train_minutes_stops_after_the_epoch_running_with_the_cosine_annealed(toy_mpii, tmp_path):
     run_dir = train(toy_mpii, tmp_path, "budget", "--epochs", "3", "--lr_schedule", "cosine",
-                    "--max_train_minutes", "0.0001")
+                    "--max_train_minutes", "1e-9")  # spent before the first step
     payload = load_checkpoint(run_dir / "last.pt", kind="hourglass")
     assert payload["epoch"] == 1 and payload["scheduler_state"]["last_epoch"] == 1  # one step of the 3 x 2 planned
     assert payload["optimizer_state"]["param_groups"][0]["lr"] == 0.0  # annealed over the minutes, not the epochs

@@ -28,9 +28,9 @@ def test_cosine_schedule_follows_the_time_budget_when_it_runs_out_first():
     budget = TimeBudget(2.0, DistContext())  # 2 minutes
     scheduler = cosine_schedule(torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.1), 1000, budget)
     budget.started -= 60.0  # one of the two minutes gone, after a handful of the 1000 steps
-    assert budget.update() == pytest.approx(0.5, abs=1e-3)
+    assert budget.update() == pytest.approx(0.5, abs=0.01)  # (1.2 s of slack for a slow machine)
     _lrs(scheduler, 10)
-    assert scheduler.get_last_lr()[0] == pytest.approx(0.05, abs=1e-3)  # half way down the cosine: 0.1 * (1 + 0) / 2
+    assert scheduler.get_last_lr()[0] == pytest.approx(0.05, abs=0.003)  # half way down the cosine: 0.1 * (1 + 0) / 2
     budget.started -= 61.0
     assert budget.update() > 1.0
     _lrs(scheduler, 1)
