@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from synthetic.appearance import Appearance, head_colour, front_marking, part_colours
+from synthetic.appearance import Appearance, front_marking, head_colour, part_colours
 from synthetic.body import CROWN, NOSE, NUM_POINTS, BodyShape
 from utils.cameras import project_to_pixels
 

@@ -206,4 +206,3 @@ def test_step_seeds_are_distinct_and_reseeding_repeats_the_draws():
     seed_step(0, 1, 2, 3)
     again = (torch.rand(3), np.random.rand(), random.random())
     assert torch.equal(first[0], again[0]) and first[1:] == again[1:]
-
