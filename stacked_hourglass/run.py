@@ -137,12 +137,7 @@ def default_data_dir() -> Path:
 
 def add_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("hourglass_mpii")
-    group.add_argument("--split", choices=("valid", "train", "all"), default="valid",
-                       help="people of --data_dir to run on (valid: annot/valid.h5 order when present)")
-    group.add_argument("--image_dir", default=None, help="run on a folder of images instead of a dataset split")
-    group.add_argument("--boxes", default=None,
-                       help="with --image_dir: JSON {image name: [[x1, y1, x2, y2], ...]} person boxes "
-                            "(default: one person per whole image)")
+    add_people_options(group, "--image_dir")
     group.add_argument("--flip_test", action="store_true", help="average with the prediction on the mirrored input")
     parser.set_defaults(batch_size=16, output_dir="outputs/hourglass_mpii")
 
@@ -153,6 +148,18 @@ def check_options(opts: argparse.Namespace) -> str | None:
     if opts.boxes and not opts.image_dir:
         return "--boxes needs --image_dir"
     return None
+
+
+def add_people_options(group: argparse._ArgumentGroup, folder_option: str) -> None:
+    """The options `people_to_run` reads: `--split` of a dataset, or the folder option (`--image_dir` for run.py
+    hourglass_mpii, `--img_dir` elsewhere) with optional `--boxes`."""
+    group.add_argument("--split", choices=("valid", "train", "all"), default="valid",
+                       help=f"without {folder_option}: people of this split of --data_dir (or of the embedded "
+                            "default; valid: annot/valid.h5 order when present)")
+    group.add_argument(folder_option, default=None, help="run on a folder of images instead of a dataset split")
+    group.add_argument("--boxes", default=None,
+                       help=f"with {folder_option}: JSON {{image name: [[x1, y1, x2, y2], ...]}} person boxes "
+                            "(default: one person per whole image)")
 
 
 def people_to_run(image_dir: str | None, boxes: str | None, data_dir: str | None,

@@ -21,7 +21,7 @@ from stacked_hourglass import transforms
 from stacked_hourglass.checkpoint import STRIDE, load_hourglass
 from stacked_hourglass.heatmaps import decode
 from stacked_hourglass.model import normalise_input
-from stacked_hourglass.run import people_to_run, plain_loader
+from stacked_hourglass.run import add_people_options, people_to_run, plain_loader
 from utils.checkpoints import load_checkpoint
 from utils.errors import InputError
 from utils.plotting import draw_skeleton_2d, new_figure, save_figure, side_colour, side_legend, unique_stems
@@ -38,12 +38,7 @@ def options_for(with_skeleton: bool):
     def add_options(parser: argparse.ArgumentParser) -> None:
         parser.set_defaults(output_dir=f"outputs/viz/{name}")
         group = parser.add_argument_group(name)
-        group.add_argument("--img_dir", default=None, help="folder of images (default: people of --split)")
-        group.add_argument("--boxes", default=None,
-                           help="with --img_dir: JSON {image name: [[x1, y1, x2, y2], ...]} person boxes "
-                                "(default: one person per whole image)")
-        group.add_argument("--split", choices=("valid", "train", "all"), default="valid",
-                           help="without --img_dir: people of this split of --data_dir (or of the embedded default)")
+        add_people_options(group, "--img_dir")
         group.add_argument("--stack", type=int, default=-1, help="whose heatmaps: stack index (-1: the last)")
         group.add_argument("--max_images", type=int, default=20, help="draw at most this many people")
         group.add_argument("--dpi", type=int, default=70, help="pixels per inch of the PNGs")

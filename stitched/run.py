@@ -18,7 +18,7 @@ import numpy as np
 import scipy.io
 import torch
 
-from stacked_hourglass.run import people_to_run, plain_loader
+from stacked_hourglass.run import add_people_options, people_to_run, plain_loader
 from stitched.network import StitchedNetwork, build_network, heatmap_to_image_matrices
 from stitched.train import add_network_options, check_network_options
 from twod_threed.checkpoint import with_root
@@ -32,12 +32,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(batch_size=16, output_dir="outputs/stitched_mpii")
     add_network_options(parser)
     group = parser.add_argument_group("stitched_mpii")
-    group.add_argument("--img_dir", default=None, help="folder of images to run on")
-    group.add_argument("--boxes", default=None,
-                       help="with --img_dir: JSON {image name: [[x1, y1, x2, y2], ...]} person boxes "
-                            "(default: one person per whole image)")
-    group.add_argument("--split", choices=("valid", "train", "all"), default="valid",
-                       help="without --img_dir: people of this split of --data_dir (or of the embedded default)")
+    add_people_options(group, "--img_dir")
 
 
 def check_options(opts: argparse.Namespace) -> str | None:
