@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 
 # The main job on the embedded synthetic dataset: data, both stages, stitching + fine-tuning, run, eval, pictures.
 demo: setup
-	$(PY) -m stitched.demo
+	$(PY) demo.py
 
 test: setup
 	$(PY) -m pytest -q

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from utils.errors import InputError
+from utils.precision import AMP_DTYPES
 
 AddOptions = Callable[[argparse.ArgumentParser], None]
 CheckOptions = Callable[[argparse.Namespace], "str | None"]
@@ -43,7 +44,12 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--workers", type=int, default=0, help="data-loading worker processes")
     group.add_argument("--seed", type=int, default=0, help="random seed")
     group.add_argument("--amp", action="store_true",
-                       help="mixed precision: bf16 autocast on CPU, fp16 with a grad scaler on CUDA")
+                       help="mixed precision where this device runs it natively: bf16 on CPUs with AVX-512 BF16 or "
+                            "AMX (fp32 on others), bf16 on CUDA where supported, else fp16 with a gradient scaler")
+    group.add_argument("--amp_dtype", choices=AMP_DTYPES, default="auto",
+                       help="with --amp: force this autocast dtype instead of the device's choice")
+    group.add_argument("--compile", action="store_true",
+                       help="torch.compile the network (the first steps are slow while it compiles)")
 
 
 def add_training_options(parser: argparse.ArgumentParser) -> None:
@@ -76,6 +82,8 @@ def _check_common(opts: argparse.Namespace) -> str | None:
         return f"--grad_clip must be positive, got {opts.grad_clip}"
     if opts.workers < 0:
         return f"--workers must be >= 0, got {opts.workers}"
+    if opts.amp_dtype != "auto" and not opts.amp:
+        return f"--amp_dtype {opts.amp_dtype} needs --amp"
     return None
 
 

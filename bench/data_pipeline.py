@@ -34,6 +34,7 @@ from stacked_hourglass.heatmaps import gaussian_targets  # noqa: E402
 from stacked_hourglass.model import normalise_input  # noqa: E402
 from stacked_hourglass.prepare import CacheSpec, dataset_mean_std, prepare_split  # noqa: E402
 from stacked_hourglass.toy_data import write_toy_mpii  # noqa: E402
+from utils.machine import machine_info  # noqa: E402
 from utils.sampling import EpochSampler  # noqa: E402
 
 
@@ -99,7 +100,8 @@ def main() -> None:
             "people": len(records),
             "image_sizes_sampled": sizes,
             "median_person_box_px": round(float(np.median(records.box_px)), 1),
-            "threads": 1,
+            **machine_info(),
+            "precision": "uint8 images, fp32 targets",
             "jpeg_samples_per_s": round(statistics.median(jpeg_rates), 1),
             "cache_samples_per_s": round(statistics.median(cache_rates), 1),
             "jpeg_runs": [round(r, 1) for r in jpeg_rates],

@@ -31,6 +31,7 @@ from twod_threed.data import PosePairs  # noqa: E402
 from twod_threed.model import Lifter, LifterConfig, count_parameters  # noqa: E402
 from twod_threed.normalization import Normaliser  # noqa: E402
 from twod_threed.train import Augmentation, LifterBatches, mse_loss  # noqa: E402
+from utils.machine import machine_info  # noqa: E402
 from utils.run_logging import get_logger  # noqa: E402
 from utils.sampling import EpochSampler  # noqa: E402
 from utils.training import LoopSettings, Trainer, build_optimizer, start_run  # noqa: E402
@@ -122,7 +123,7 @@ def main() -> None:
     samples = args.steps * args.batch_size
     print(json.dumps({
         "bench": "lifter_epoch", "parameters": count_parameters(raw_model), "batch_size": args.batch_size,
-        "steps": args.steps, "repeats": args.repeats, "threads": args.threads,
+        "steps": args.steps, "repeats": args.repeats, **machine_info(), "precision": "fp32",
         "raw_step_ms": round(1000 * median["raw"] / args.steps, 2),
         "raw_step_samples_per_s": round(samples / median["raw"], 1),
         "loop_samples_per_s": round(samples / median["loop"], 1),

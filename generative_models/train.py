@@ -28,7 +28,6 @@ from generative_models.prior_metrics import bone_length_difference_mm, roc_auc
 from twod_threed.h36m_files import TEST_SUBJECTS, TRAIN_SUBJECTS
 from utils.checkpoints import CheckpointKeeper, config_from_dict, config_to_dict, rng_state, set_rng_state
 from utils.errors import InputError
-from utils.precision import autocast, grad_scaler
 from utils.run_logging import progress
 from utils.sampling import EpochSampler
 from utils.training import Run, TrainingDiverged, start_run
@@ -95,7 +94,7 @@ class GanTraining:
         self.optimizers = {name: torch.optim.Adam(model.parameters(), lr=opts.lr, betas=tuple(opts.betas),
                                                   amsgrad=opts.use_amsprop)
                            for name, model in (("generator", self.generator), ("critic", self.critic))}
-        self.scalers = {name: grad_scaler(self.device, opts.amp) for name in self.optimizers}
+        self.scalers = {name: run.precision.grad_scaler() for name in self.optimizers}
         self.train_mm, self.valid_mm = train_mm, valid_mm
         self.train_poses = prior_representation(train_mm)  # (N, 17, 3)
         self.mean_bone_length_mm = float(pose_scale(train_mm).mean())
@@ -166,12 +165,12 @@ class GanTraining:
         last `negative_fraction` of the batch, corrupted copies of `real`, plus the flatness penalty."""
         negatives = int(round(len(real) * self.opts.negative_fraction))
         noise = torch.randn(len(real), self.config.noise_dim, device=self.device)
-        with torch.no_grad(), autocast(self.device, self.opts.amp):
+        with torch.no_grad(), self.run.precision.autocast():
             generated = self.generator(noise).float()
         corrupted = prior_representation(negative_examples(real[len(real) - negatives:]))
         features = {name: self.critic.features(poses)
                     for name, poses in (("real", real), ("generated", generated), ("corrupted", corrupted))}
-        with autocast(self.device, self.opts.amp):
+        with self.run.precision.autocast():
             scores = {name: self.critic.heads(value).float() for name, value in features.items()}
         fake_features = torch.cat([features["generated"][:len(real) - negatives], features["corrupted"]])
         fake_plausibility = torch.cat([scores["generated"][:len(real) - negatives, PLAUSIBILITY],
@@ -195,7 +194,7 @@ class GanTraining:
     def generator_step(self, count: int) -> dict[str, float]:
         self.critic.requires_grad_(False)
         noise = torch.randn(count, self.config.noise_dim, device=self.device)
-        with autocast(self.device, self.opts.amp):
+        with self.run.precision.autocast():
             loss = -self.critic.adversary(self.generator(noise)).float().mean()
         self._update("generator", loss, self.generator)
         self.critic.requires_grad_(True)

@@ -22,7 +22,8 @@ from stacked_hourglass.dataset import JpegDataset, SampleSettings, collate, work
 from stacked_hourglass.heatmaps import decode, flip_test, heatmap_to_image
 from stacked_hourglass.model import normalise_input
 from utils.errors import InputError
-from utils.precision import autocast
+from utils.compiling import compile_model
+from utils.precision import Precision, choose_precision
 from utils.run_logging import get_logger, progress
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
@@ -39,7 +40,7 @@ class Predictions:
 
 @torch.no_grad()
 def predict(model: torch.nn.Module, loader: DataLoader, count: int, mean_rgb: torch.Tensor, std_rgb: torch.Tensor,
-            device: torch.device, use_flip_test: bool = False, amp: bool = False, show_progress: bool = True,
+            device: torch.device, precision: Precision, use_flip_test: bool = False, show_progress: bool = True,
             center_px: np.ndarray | None = None) -> Predictions:
     """Run the model over a loader of un-augmented samples (dataset order); decode the last stack's heatmaps and map
     them back to image px. People whose image is missing get `center_px` (their box centre) and score 0."""
@@ -48,7 +49,7 @@ def predict(model: torch.nn.Module, loader: DataLoader, count: int, mean_rgb: to
     scores, missing, skipped, example = np.zeros((count, NUM_JOINTS)), np.zeros(count, bool), [], None
 
     def heatmaps_of(images: torch.Tensor) -> torch.Tensor:
-        with autocast(device, amp):
+        with precision.autocast():
             return model(images)["heatmaps"][-1].float()
 
     for batch in progress(loader, enabled=show_progress, desc="predicting"):
@@ -178,12 +179,16 @@ def people_to_run(image_dir: str | None, boxes: str | None, data_dir: str | None
 def run(opts: argparse.Namespace) -> Path:
     logger = get_logger()
     device = torch.device(opts.device)
+    precision = choose_precision(device, opts.amp, opts.amp_dtype)
+    logger.info(precision.describe())
     model, config, extras = load_hourglass(opts.load, device)
+    if opts.compile:
+        model = compile_model(model, device)
     image_dir, records = people_to_run(opts.image_dir, opts.boxes, opts.data_dir, opts.split)
     name = "images" if opts.image_dir else opts.split
     loader = plain_loader(records, image_dir, config.input_res, opts.batch_size, opts.workers)
-    predictions = predict(model, loader, len(records), extras["mean_rgb"], extras["std_rgb"], device,
-                          opts.flip_test, opts.amp, center_px=records.center_px)
+    predictions = predict(model, loader, len(records), extras["mean_rgb"], extras["std_rgb"], device, precision,
+                          opts.flip_test, center_px=records.center_px)
     if predictions.skipped_paths:
         logger.warning(f"{len(predictions.skipped_paths)} of {len(records)} people have no readable image (first: "
                        f"{predictions.skipped_paths[0]}); their joints are the box centre, 'missing' in the .npz")

@@ -36,6 +36,9 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--stacks", type=int, default=2, help="hourglass modules")
     model.add_argument("--blocks", type=int, default=1, help="residual blocks per hourglass level and after each stack")
     model.add_argument("--features", type=int, default=256, help="channels through the hourglasses")
+    model.add_argument("--stem_features", type=int, default=128,
+                       help="channels of the stem's residual at half the input resolution (64 halves the work of a "
+                            "64-feature network)")
     model.add_argument("--input_res", type=int, default=256, help="input side px (heatmaps: input_res / 4)")
     model.add_argument("--remove_intermediate_supervision", action="store_true",
                        help="supervise only the last stack's heatmaps")
@@ -87,6 +90,8 @@ def check_options(opts: argparse.Namespace) -> str | None:
         return f"--input_res must be a multiple of 64 (stride 4, then 4 halvings), got {opts.input_res}"
     if opts.features < 8 or opts.features % 2:
         return f"--features must be an even number >= 8, got {opts.features}"
+    if opts.stem_features < 8 or opts.stem_features % 2:
+        return f"--stem_features must be an even number >= 8, got {opts.stem_features}"
     if opts.stacks < 1 or opts.blocks < 1:
         return "--stacks and --blocks must be >= 1"
     for name in ("mask_prob", "orientation_prob", "mean_valued_prob", "max_cover_ratio", "rotation_prob", "flip_prob",
@@ -98,7 +103,8 @@ def check_options(opts: argparse.Namespace) -> str | None:
 
 def model_config(opts: argparse.Namespace) -> HourglassConfig:
     return HourglassConfig(
-        stacks=opts.stacks, blocks=opts.blocks, features=opts.features, input_res=opts.input_res,
+        stacks=opts.stacks, blocks=opts.blocks, features=opts.features, stem_features=opts.stem_features,
+        input_res=opts.input_res,
         intermediate_supervision=not opts.remove_intermediate_supervision,
         scale_weight_factor=opts.scale_weight_factor, use_layer_norm=opts.use_layer_norm,
         batch_norm_affine=not opts.no_batch_norm_affine, batch_norm_momentum=opts.batch_norm_momentum,
@@ -141,7 +147,7 @@ def make_validate(run: Run, valid_set: PoseDataset, opts, mean_rgb: torch.Tensor
     calls = {"count": 0}
 
     def validate(model: torch.nn.Module) -> dict[str, float]:
-        found = predict(model, loader, count, mean_rgb, std_rgb, run.device, amp=opts.amp, show_progress=False,
+        found = predict(model, loader, count, mean_rgb, std_rgb, run.device, run.precision, show_progress=False,
                         center_px=truth.center_px)
         readable = ~found.missing
         table, _ = mpii_pckh_table(found.joints_px[readable], truth.joints_px[readable],
@@ -180,7 +186,7 @@ def train(opts: argparse.Namespace) -> dict[str, float]:
         scheduler = cosine_schedule(optimizer, opts.epochs * sampler.steps_per_epoch(), budget)
     else:
         scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, opts.lr_milestones, opts.lr_gamma)
-    settings = LoopSettings(epochs=opts.epochs, metric_name=METRIC, higher_is_better=True, amp=opts.amp,
+    settings = LoopSettings(epochs=opts.epochs, metric_name=METRIC, higher_is_better=True,
                             grad_clip=opts.grad_clip, checkpoint_every=opts.checkpoint_every,
                             scheduler_per_step=opts.lr_schedule == "cosine",
                             checkpoint_fields=checkpoint_fields(config, mean, std))

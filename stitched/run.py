@@ -22,7 +22,8 @@ from stacked_hourglass.run import add_people_options, people_to_run, plain_loade
 from stitched.network import StitchedNetwork, build_network, heatmap_to_image_matrices
 from stitched.train import add_network_options, check_network_options
 from twod_threed.checkpoint import with_root
-from utils.precision import autocast
+from utils.compiling import compile_model
+from utils.precision import Precision, choose_precision
 from utils.run_logging import get_logger, progress
 
 OUTPUT_STEM = "stitched_predictions"
@@ -42,7 +43,7 @@ def check_options(opts: argparse.Namespace) -> str | None:
 
 
 @torch.no_grad()
-def predict(network: StitchedNetwork, loader, count: int, device: torch.device, amp: bool = False) -> dict:
+def predict(network: StitchedNetwork, loader, count: int, device: torch.device, precision: Precision) -> dict:
     """Run over a loader of plain crops (hourglass JpegDataset batches); missing images are flagged, not fatal."""
     network.eval()
     joints_2d, poses_3d = np.zeros((count, 16, 2)), np.zeros((count, 17, 3))
@@ -54,7 +55,7 @@ def predict(network: StitchedNetwork, loader, count: int, device: torch.device, 
         if "image" not in batch:
             continue
         matrices = heatmap_to_image_matrices(batch["image_to_input"].numpy()).to(device)
-        with autocast(device, amp):
+        with precision.autocast():
             output = network(batch["image"].to(device), matrices)
         index = batch["index"].numpy()
         joints_2d[index] = output["joints_2d_px"].float().cpu().numpy()
@@ -81,11 +82,15 @@ def write_outputs(output_dir: Path, records, result: dict) -> Path:
 def run(opts: argparse.Namespace) -> Path:
     logger = get_logger()
     device = torch.device(opts.device)
+    precision = choose_precision(device, opts.amp, opts.amp_dtype)
+    logger.info(precision.describe())
     network = build_network(opts.load, opts.load_hourglass, opts.load_2d3d, opts.softargmax_beta,
                             opts.learnable_beta).to(device)
+    if opts.compile:
+        network = compile_model(network, device)
     image_dir, records = people_to_run(opts.img_dir, opts.boxes, opts.data_dir, opts.split)
     loader = plain_loader(records, image_dir, network.input_res, opts.batch_size, opts.workers)
-    result = predict(network, loader, len(records), device, opts.amp)
+    result = predict(network, loader, len(records), device, precision)
     if result["skipped"]:
         logger.warning(f"{len(result['skipped'])} of {len(records)} people have no readable image (first: "
                        f"{result['skipped'][0]}); they are marked 'missing' in the outputs")

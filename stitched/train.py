@@ -148,7 +148,7 @@ def run_train(opts: argparse.Namespace) -> int:
     optimizer = build_optimizer(trainable, "adam", opts.lr, amsgrad=opts.use_amsprop)
     sampler = EpochSampler(len(train_frames), opts.batch_size, seed=opts.seed, rank=run.dist.rank,
                            world_size=run.dist.world_size)
-    settings = LoopSettings(epochs=opts.epochs, metric_name="mpjpe_mm", higher_is_better=False, amp=opts.amp,
+    settings = LoopSettings(epochs=opts.epochs, metric_name="mpjpe_mm", higher_is_better=False,
                             grad_clip=opts.grad_clip, checkpoint_every=opts.checkpoint_every,
                             checkpoint_fields={**checkpoint_fields(network), "extra": {"before_fine_tuning": before}})
     trainer = Trainer(run, network, optimizer, make_loss(opts.heatmap_loss_weight, prior, opts.prior_weight),

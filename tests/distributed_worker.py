@@ -107,7 +107,7 @@ def train(opts: argparse.Namespace) -> int:
         with torch.no_grad():
             return {"mse": float(F.mse_loss(network(inputs), targets))}
 
-    settings = LoopSettings(epochs=opts.epochs or 2, metric_name="mse", higher_is_better=False, amp=opts.amp,
+    settings = LoopSettings(epochs=opts.epochs or 2, metric_name="mse", higher_is_better=False,
                             grad_clip=opts.grad_clip, checkpoint_every=opts.checkpoint_every, log_every=1,
                             checkpoint_fields={"kind": "toy", "model_config": {"hidden": opts.hidden}})
     try:

@@ -179,7 +179,7 @@ def run_train(opts: argparse.Namespace) -> int:
 
     extra = {"train_mean_pose_mm": mean_pose_mm.float(), "mean_pose_mpjpe_mm": baseline,
              "train_subjects": list(opts.train_subjects), "test_subjects": list(opts.test_subjects)}
-    settings = LoopSettings(epochs=opts.epochs, metric_name="mpjpe_mm", higher_is_better=False, amp=opts.amp,
+    settings = LoopSettings(epochs=opts.epochs, metric_name="mpjpe_mm", higher_is_better=False,
                             grad_clip=opts.grad_clip, checkpoint_every=opts.checkpoint_every,
                             scheduler_per_step=True,
                             checkpoint_fields=lifter_checkpoint_fields(config, normaliser, extra))

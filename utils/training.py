@@ -16,9 +16,10 @@ import torch
 from torch import nn
 
 from utils.checkpoints import CheckpointKeeper, load_checkpoint, plain_options, rng_state, set_rng_state
+from utils.compiling import compile_model
 from utils.distributed import DistContext, init_distributed
 from utils.errors import InputError
-from utils.precision import autocast, grad_scaler
+from utils.precision import Precision, choose_precision
 from utils.run_logging import RunLogger, progress
 from utils.sampling import EpochSampler
 from utils.seeding import seed_everything, seed_step
@@ -54,6 +55,9 @@ class Run:
     resume_from: dict[str, Any] | None = None
     # --scale_lr: the learning rate is multiplied by this (the number of processes), else 1.
     lr_scale: float = 1.0
+    # What --amp / --amp_dtype mean on this device (utils/precision.py); options['precision'] names it.
+    precision: Precision = field(default_factory=lambda: choose_precision("cpu", False))
+    compile: bool = False  # --compile: the loop trains a torch.compile'd network
 
     @property
     def is_main(self) -> bool:
@@ -78,6 +82,8 @@ def start_run(opts: argparse.Namespace, kind: str) -> Run:
     lr_scale = float(dist.world_size) if getattr(opts, "scale_lr", False) else 1.0
     if getattr(opts, "lr", None) is not None:
         opts.lr *= lr_scale
+    device = dist.device(opts.device)
+    precision = choose_precision(device, getattr(opts, "amp", False), getattr(opts, "amp_dtype", "auto"))
     name = f"{opts.script}_{opts.exp}"
     run_dir = Path(opts.checkpoint_dir) / name
     tb_dir = Path(opts.tb_dir) / name if opts.tb_dir else run_dir / "tb"
@@ -86,8 +92,10 @@ def start_run(opts: argparse.Namespace, kind: str) -> Run:
     logger = RunLogger(tb_dir, run_dir / "log.txt", enabled=dist.is_main)
     resume_from = load_checkpoint(opts.load, kind=kind) if opts.load else None
     logger.info(f"[{name}] run folder {run_dir} ({dist.engine}, {dist.world_size} process(es)"
-                f"{f', learning rate x{lr_scale:g}' if lr_scale != 1 else ''})")
-    return Run(name, run_dir, dist, dist.device(opts.device), logger, plain_options(opts), resume_from, lr_scale)
+                f"{f', learning rate x{lr_scale:g}' if lr_scale != 1 else ''}); {precision.describe()}")
+    options = {**plain_options(opts), "precision": precision.name}
+    return Run(name, run_dir, dist, device, logger, options, resume_from, lr_scale, precision,
+               bool(getattr(opts, "compile", False)))
 
 
 @dataclass
@@ -95,7 +103,6 @@ class LoopSettings:
     epochs: int
     metric_name: str
     higher_is_better: bool
-    amp: bool = False
     grad_clip: float | None = None
     checkpoint_every: int = 0
     scheduler_per_step: bool = False
@@ -125,10 +132,12 @@ class Trainer:
         self.epoch, self.step_in_epoch, self.global_step = 0, 0, 0
         self._stop_requested, self._stopping = False, False
         self.seed = int(run.options.get("seed") or 0)
-        self.scaler = grad_scaler(run.device, settings.amp)
+        self.scaler = run.precision.grad_scaler()
         if run.resume_from is not None:
             self._resume(run.resume_from, optimizer)
         self.wrapped = run.dist.wrap_model(self.model, run.device)
+        if run.compile:
+            self.wrapped = compile_model(self.wrapped, run.device)
         self.optimizer = run.dist.wrap_optimizer(optimizer, self.model)
 
     # -- checkpoints -------------------------------------------------------------------------------------------
@@ -187,7 +196,7 @@ class Trainer:
     # -- one step and one epoch --------------------------------------------------------------------------------
     def _step(self, batch) -> dict[str, float]:
         self.wrapped.train()
-        with autocast(self.run.device, self.settings.amp):
+        with self.run.precision.autocast():
             loss, logs = self.loss_fn(self.wrapped, batch)
         self._check_finite(loss)
         self.optimizer.zero_grad()  # set_to_none by default; Horovod's optimizer takes no argument

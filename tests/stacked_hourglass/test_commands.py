@@ -110,3 +110,24 @@ def test_max_train_minutes_stops_after_the_epoch_running_with_the_cosine_anneale
     payload = load_checkpoint(run_dir / "last.pt", kind="hourglass")
     assert payload["epoch"] == 1 and payload["scheduler_state"]["last_epoch"] == 1  # one step of the 3 x 2 planned
     assert payload["optimizer_state"]["param_groups"][0]["lr"] == 0.0  # annealed over the minutes, not the epochs
+
+
+@pytest.mark.parametrize("native_bf16", [False, True], ids=["no_bf16", "native_bf16"])
+def test_amp_follows_the_cpu_and_is_recorded(toy_mpii, tmp_path, monkeypatch, capsys, native_bf16):
+    from utils import precision
+
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: native_bf16)
+    expected = "bf16" if native_bf16 else "fp32"
+    run_dir = train(toy_mpii, tmp_path, expected, "--epochs", "1", "--stacks", "1", "--amp")
+    assert load_checkpoint(run_dir / "last.pt")["options"]["precision"] == expected
+    assert f"precision {expected} on cpu" in (run_dir / "log.txt").read_text()
+    capsys.readouterr()
+    assert run_command.main(["hourglass_mpii", "--load", str(run_dir / "last.pt"), "--data_dir", str(toy_mpii),
+                             "--output_dir", str(tmp_path / "out"), "--amp"]) == 0
+    assert f"precision {expected} on cpu" in capsys.readouterr().out
+
+
+def test_amp_dtype_needs_amp(capsys):
+    with pytest.raises(SystemExit):
+        train_command.main(["hourglass_mpii", "--amp_dtype", "bf16"])
+    assert "--amp_dtype bf16 needs --amp" in capsys.readouterr().err

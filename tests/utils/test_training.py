@@ -128,10 +128,16 @@ def test_request_stop_ends_the_epoch_after_the_current_step_and_makes_it_the_las
 
 
 # -- amp, clipping, optimizers, lr -------------------------------------------------------------------------------
-def test_amp_runs_the_forward_pass_in_bfloat16_on_cpu(tmp_path):
+@pytest.mark.parametrize("native_bf16", [True, False], ids=["native_bf16", "no_bf16"])
+def test_amp_runs_bfloat16_only_on_a_cpu_with_native_bf16(tmp_path, monkeypatch, native_bf16):
+    from utils import precision
+
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: native_bf16)
     result = run_in_process(tmp_path, "--epochs", "1", "--amp", name="amp")
-    assert result["output_dtypes"] == ["torch.bfloat16"]
+    assert result["output_dtypes"] == ["torch.bfloat16" if native_bf16 else "torch.float32"]
     assert all(torch.isfinite(value).all() for value in result["params"].values())
+    forced = run_in_process(tmp_path, "--epochs", "1", "--amp", "--amp_dtype", "bf16", name="forced")
+    assert forced["output_dtypes"] == ["torch.bfloat16"]
     plain = run_in_process(tmp_path, "--epochs", "1", name="plain")
     assert plain["output_dtypes"] == ["torch.float32"]
 
