@@ -4,7 +4,7 @@
                                  [--amp_dtype auto|bf16|fp16]
 
 paper: stacks=2, blocks=1, features=256, 256x256 input (Newell et al.); demo: the configuration `make demo` trains
-(stacks=1, features=64, stem_features=64, 128x128). One step = forward, the training loss (Gaussian targets,
+(stacks=1, features=64, early_pool, 128x128). One step = forward, the training loss (Gaussian targets,
 weighted MSE on every stack), backward, Adam update, on channels-last tensors. FLOPs are counted by torch's FLOP
 counter over one forward+backward. The machine's reference rate is a 2048 x 2048 fp32 matrix product measured in
 the same run; measurements alternate (matmul, fp32 step, amp step, compiled step) and medians are reported, so a busy
@@ -32,7 +32,7 @@ from utils.machine import machine_info, matmul_gflops  # noqa: E402
 from utils.precision import AMP_DTYPES, choose_precision  # noqa: E402
 
 CONFIGS = {"paper": HourglassConfig(),
-           "demo": HourglassConfig(stacks=1, features=64, stem_features=64, input_res=128)}
+           "demo": HourglassConfig(stacks=1, features=64, early_pool=True, input_res=128)}
 
 
 def main() -> None:
@@ -95,7 +95,7 @@ def main() -> None:
     print(json.dumps({
         "bench": "hourglass_step",
         "config": args.config,
-        "model": {"stacks": config.stacks, "features": config.features, "stem_features": config.stem_features,
+        "model": {"stacks": config.stacks, "features": config.features, "early_pool": config.early_pool,
                   "input_res": config.input_res, "parameters": count_parameters(model)},
         **machine_info(),
         "batch_size": batch,

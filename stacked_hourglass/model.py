@@ -1,8 +1,9 @@
 """The stacked hourglass network (Newell et al. 2016): RGB crop -> per-joint heatmaps at 1/4 resolution.
 
 Layout of the common PyTorch port (stacks=2, blocks=1, features=256: 6,730,912 parameters):
-  stem    conv7x7/2 (3->64), BN, ReLU, residual 64->S, maxpool/2, residual S->F, residual F->F (S = stem_features,
-          128 as published; the residual at half the input resolution is most of a small network's work)
+  stem    conv7x7/2 (3->64), BN, ReLU, residual 64->128, maxpool/2, residual 128->F, residual F->F
+          (`early_pool`: the maxpool comes first, as in ResNet's stem, so every residual runs at heatmap resolution;
+          the residual at half the input resolution is most of a small network's work)
   stack   hourglass (depth 4, residual skip per level) -> `blocks` residuals -> 1x1 conv, BN, ReLU -> 1x1 head (J)
           between stacks: next input = x + conv1x1(features) + conv1x1(heatmaps)
 Residuals are pre-activation bottlenecks (BN-ReLU-conv1x1, BN-ReLU-conv3x3, BN-ReLU-conv1x1, F/2 middle channels).
@@ -23,7 +24,7 @@ class HourglassConfig:
     stacks: int = 2
     blocks: int = 1  # residuals after each hourglass (and per hourglass level)
     features: int = 256  # channels through the hourglasses; bottleneck middle = features // 2
-    stem_features: int = 128  # output channels of the stem's residual at half the input resolution
+    early_pool: bool = False  # max-pool right after the 7x7 conv (ResNet's stem): all residuals at heatmap resolution
     num_joints: int = 16
     depth: int = 4  # down-sampling levels per hourglass
     input_res: int = 256  # square input side, px; heatmaps are input_res // 4
@@ -39,8 +40,6 @@ class HourglassConfig:
     def __post_init__(self) -> None:
         assert self.stacks >= 1 and self.blocks >= 1 and self.depth >= 1, self
         assert self.features % 2 == 0 and self.features >= 8, f"features must be even and >= 8, got {self.features}"
-        assert self.stem_features % 2 == 0 and self.stem_features >= 8, \
-            f"stem_features must be even and >= 8, got {self.stem_features}"
         assert self.input_res % (4 * 2 ** self.depth) == 0, \
             f"input_res must be a multiple of {4 * 2 ** self.depth} (stride 4, then {self.depth} halvings)"
         assert not self.attention or self.features % self.attention_heads == 0, "features % attention_heads != 0"
@@ -129,10 +128,11 @@ class HourglassNet(nn.Module):
         super().__init__()
         self.config = config
         features, joints = config.features, config.num_joints
+        first = [Residual(64, 128, config), nn.MaxPool2d(2)]
         self.stem = nn.Sequential(
             nn.Conv2d(3, 64, 7, stride=2, padding=3), norm_layer(64, config), nn.ReLU(inplace=True),
-            Residual(64, config.stem_features, config), nn.MaxPool2d(2),
-            Residual(config.stem_features, features, config),
+            *(reversed(first) if config.early_pool else first),
+            Residual(128, features, config),
             Residual(features, features, config))
         self.hourglasses = nn.ModuleList(Hourglass(config.depth, config) for _ in range(config.stacks))
         self.features = nn.ModuleList(

@@ -36,9 +36,9 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--stacks", type=int, default=2, help="hourglass modules")
     model.add_argument("--blocks", type=int, default=1, help="residual blocks per hourglass level and after each stack")
     model.add_argument("--features", type=int, default=256, help="channels through the hourglasses")
-    model.add_argument("--stem_features", type=int, default=128,
-                       help="channels of the stem's residual at half the input resolution (64 halves the work of a "
-                            "64-feature network)")
+    model.add_argument("--early_pool", action="store_true",
+                       help="max-pool right after the 7x7 stem conv, so every residual runs at heatmap resolution "
+                            "(about half the work of a 64-feature network)")
     model.add_argument("--input_res", type=int, default=256, help="input side px (heatmaps: input_res / 4)")
     model.add_argument("--remove_intermediate_supervision", action="store_true",
                        help="supervise only the last stack's heatmaps")
@@ -90,8 +90,6 @@ def check_options(opts: argparse.Namespace) -> str | None:
         return f"--input_res must be a multiple of 64 (stride 4, then 4 halvings), got {opts.input_res}"
     if opts.features < 8 or opts.features % 2:
         return f"--features must be an even number >= 8, got {opts.features}"
-    if opts.stem_features < 8 or opts.stem_features % 2:
-        return f"--stem_features must be an even number >= 8, got {opts.stem_features}"
     if opts.stacks < 1 or opts.blocks < 1:
         return "--stacks and --blocks must be >= 1"
     for name in ("mask_prob", "orientation_prob", "mean_valued_prob", "max_cover_ratio", "rotation_prob", "flip_prob",
@@ -103,7 +101,7 @@ def check_options(opts: argparse.Namespace) -> str | None:
 
 def model_config(opts: argparse.Namespace) -> HourglassConfig:
     return HourglassConfig(
-        stacks=opts.stacks, blocks=opts.blocks, features=opts.features, stem_features=opts.stem_features,
+        stacks=opts.stacks, blocks=opts.blocks, features=opts.features, early_pool=opts.early_pool,
         input_res=opts.input_res,
         intermediate_supervision=not opts.remove_intermediate_supervision,
         scale_weight_factor=opts.scale_weight_factor, use_layer_norm=opts.use_layer_norm,

@@ -84,3 +84,16 @@ def test_normalise_input_by_hand():
     mean, std = torch.tensor([0.5, 0.5, 0.2]), torch.tensor([0.25, 0.5, 0.1])
     out = normalise_input(images, mean, std, colour_gain=torch.tensor([[1.0, 1.0, 2.0]]))
     torch.testing.assert_close(out.flatten(), torch.tensor([-2.0, 1.0, 2.0]))
+
+
+def test_early_pool_runs_the_stem_residuals_at_heatmap_resolution():
+    early = HourglassNet(dataclasses.replace(TINY, early_pool=True))
+    assert count_parameters(early) == count_parameters(HourglassNet(TINY))  # same weights, other order
+    assert isinstance(early.stem[3], torch.nn.MaxPool2d) and not isinstance(HourglassNet(TINY).stem[3], torch.nn.MaxPool2d)
+    seen = {}
+    early.stem[4].register_forward_hook(lambda module, inputs, output: seen.update(shape=inputs[0].shape))
+    output = early(torch.randn(2, 3, 64, 64))
+    assert seen["shape"][-2:] == (16, 16)  # the first residual already sees 64 / 4
+    assert output["heatmaps"][-1].shape == (2, 16, 16, 16)
+    output["heatmaps"][-1].sum().backward()
+    assert all(p.grad is not None for p in early.parameters())
