@@ -1,4 +1,4 @@
-"""Heatmap codec: Gaussian targets from joints, joints from heatmaps (argmax + quarter-pixel shift), flip test.
+"""Heatmap codec: Gaussian targets from joints, joints from heatmaps (argmax + quarter-pixel or DARK), flip test.
 
 Coordinates are heatmap pixels with centres at integers (see transforms.py for the input <-> heatmap relation).
 """
@@ -36,27 +36,69 @@ def gaussian_targets(joints_hm: torch.Tensor, annotated: torch.Tensor, heatmap_r
     return heatmaps, weights
 
 
-def decode(heatmaps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Joint positions from heatmaps: argmax, then a quarter-pixel step toward the higher neighbour on each axis.
+DECODERS = ("quarter", "dark")
 
-    heatmaps: (B, J, H, W). Returns coordinates (B, J, 2) heatmap px (x, y) and peak values (B, J).
-    """
-    assert heatmaps.dim() == 4, f"expected (B, J, H, W), got {tuple(heatmaps.shape)}"
-    batch, joints, height, width = heatmaps.shape
-    flat = heatmaps.detach().float().reshape(batch, joints, -1)
-    peaks, index = flat.max(-1)
-    x, y = index % width, index // width
-    padded = torch.nn.functional.pad(heatmaps.detach().float(), (1, 1, 1, 1), mode="replicate")
-    padded = padded.reshape(batch, joints, -1)
-    stride = width + 2
+
+def _neighbours(maps: torch.Tensor, x: torch.Tensor, y: torch.Tensor, reach: int):
+    """`value(dx, dy)`: maps[b, j, y + dy, x + dx] for |dx|, |dy| <= reach, edges replicated. maps (B, J, H, W)."""
+    width = maps.shape[-1]
+    padded = torch.nn.functional.pad(maps, (reach, reach, reach, reach), mode="replicate").flatten(2)
+    stride = width + 2 * reach
 
     def value(dx: int, dy: int) -> torch.Tensor:
-        return padded.gather(-1, ((y + 1 + dy) * stride + (x + 1 + dx)).unsqueeze(-1)).squeeze(-1)
+        return padded.gather(-1, ((y + reach + dy) * stride + (x + reach + dx)).unsqueeze(-1)).squeeze(-1)
 
-    shift_x = torch.sign(value(1, 0) - value(-1, 0)) * 0.25
-    shift_y = torch.sign(value(0, 1) - value(0, -1)) * 0.25
-    coords = torch.stack([x.float() + shift_x, y.float() + shift_y], -1)
-    return coords, peaks
+    return value
+
+
+def gaussian_blur(heatmaps: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of (B, J, H, W) maps (radius 3 sigma, edges replicated), per map."""
+    radius = max(1, int(np.ceil(3 * sigma)))
+    taps = torch.arange(-radius, radius + 1, dtype=heatmaps.dtype, device=heatmaps.device)
+    kernel = torch.exp(-0.5 * taps * taps / sigma**2)
+    kernel = kernel / kernel.sum()
+    batch, joints, height, width = heatmaps.shape
+    maps = heatmaps.reshape(batch * joints, 1, height, width)
+    maps = torch.nn.functional.conv2d(torch.nn.functional.pad(maps, (radius, radius, 0, 0), mode="replicate"),
+                                      kernel.view(1, 1, 1, -1))
+    maps = torch.nn.functional.conv2d(torch.nn.functional.pad(maps, (0, 0, radius, radius), mode="replicate"),
+                                      kernel.view(1, 1, -1, 1))
+    return maps.reshape(batch, joints, height, width)
+
+
+def decode(heatmaps: torch.Tensor, method: str = "quarter", sigma: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Joint positions from heatmaps: the argmax, refined to sub-pixel precision.
+
+    quarter: a quarter-pixel step toward the higher neighbour on each axis (the hourglass papers, pytorch-pose).
+    dark: distribution-aware refinement (Zhang et al., CVPR 2020): blur the map with the target's Gaussian
+      (`sigma`, heatmap px), take its logarithm and move to the maximum of its second-order Taylor expansion at the
+      argmax, at most one pixel; where the log-map is not concave there the argmax stays.
+    heatmaps: (B, J, H, W). Returns coordinates (B, J, 2) heatmap px (x, y) and peak values (B, J) (of the raw map).
+    """
+    assert heatmaps.dim() == 4, f"expected (B, J, H, W), got {tuple(heatmaps.shape)}"
+    assert method in DECODERS, f"decoder must be one of {DECODERS}, got {method!r}"
+    maps = heatmaps.detach().float()
+    width = maps.shape[-1]
+    peaks, index = maps.flatten(2).max(-1)
+    x, y = index % width, index // width
+    if method == "quarter":
+        value = _neighbours(maps, x, y, 1)
+        shift = torch.stack([torch.sign(value(1, 0) - value(-1, 0)), torch.sign(value(0, 1) - value(0, -1))], -1)
+        return torch.stack([x, y], -1).float() + 0.25 * shift, peaks
+    blurred = gaussian_blur(maps, sigma)
+    blurred = blurred * (maps.amax((2, 3), keepdim=True) / blurred.amax((2, 3), keepdim=True).clamp_min(1e-10))
+    value = _neighbours(torch.log(blurred.clamp_min(1e-10)), x, y, 2)
+    gradient = torch.stack([value(1, 0) - value(-1, 0), value(0, 1) - value(0, -1)], -1) / 2  # (B, J, 2)
+    dxx = (value(2, 0) - 2 * value(0, 0) + value(-2, 0)) / 4
+    dyy = (value(0, 2) - 2 * value(0, 0) + value(0, -2)) / 4
+    dxy = (value(1, 1) - value(-1, 1) - value(1, -1) + value(-1, -1)) / 4
+    determinant = dxx * dyy - dxy * dxy
+    concave = (dxx < 0) & (determinant > 1e-12)
+    safe = torch.where(concave, determinant, torch.ones_like(determinant))
+    step = -torch.stack([dyy * gradient[..., 0] - dxy * gradient[..., 1],
+                         dxx * gradient[..., 1] - dxy * gradient[..., 0]], -1) / safe[..., None]  # -H^-1 g
+    step = torch.where(concave[..., None], step.clamp(-1.0, 1.0), torch.zeros_like(step))
+    return torch.stack([x, y], -1).float() + step, peaks
 
 
 def flip_back(heatmaps: torch.Tensor, flip_permutation: np.ndarray = MPII.flip_permutation()) -> torch.Tensor:

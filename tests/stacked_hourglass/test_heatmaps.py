@@ -38,6 +38,26 @@ def test_encode_decode_round_trip_is_sub_pixel():
         [[[5.25, 7.0]]]
 
 
+def test_dark_decoding_recovers_gaussian_centres_exactly():
+    # A Gaussian's logarithm is a quadratic, and so is the blurred one's: the Taylor step lands on the centre.
+    rng = np.random.default_rng(2)
+    joints = torch.from_numpy(rng.uniform(6.0, 26.0, size=(4, 16, 2))).float()
+    heatmaps, _ = gaussian_targets(joints, torch.ones(4, 16), 32)
+    coords, peaks = decode(heatmaps, "dark")
+    assert (coords - joints).abs().max() < 1e-3
+    torch.testing.assert_close(peaks, heatmaps.flatten(2).amax(-1))
+    # Quarter steps are at best 0.25 px from an off-grid centre.
+    assert (decode(heatmaps)[0] - joints).abs().mean() > 0.05
+
+
+def test_dark_decoding_keeps_the_argmax_where_the_map_is_not_a_peak():
+    flat = torch.zeros(1, 1, 8, 8)
+    flat[0, 0, 3, 5] = 1.0  # a single hot pixel: blurred, a Gaussian at the pixel centre
+    assert decode(flat, "dark")[0].tolist() == [[[5.0, 3.0]]]
+    uniform = torch.ones(1, 1, 8, 8)  # no curvature: the argmax (first pixel) stays
+    assert decode(uniform, "dark")[0].tolist() == [[[0.0, 0.0]]]
+
+
 def test_flip_back_of_a_mirrored_target_is_the_target():
     rng = np.random.default_rng(1)
     joints = rng.uniform(0, 31, size=(2, 16, 2))
