@@ -23,13 +23,13 @@ from pathlib import Path
 import torch
 
 from generative_models.corruptions import CORRUPTIONS, corrupt
-from generative_models.dataset import h36m_folder, root_relative_poses
+from generative_models.dataset import root_relative_poses
 from generative_models.fc_gan import Generator
 from generative_models.prior import PosePrior, load_generator
 from generative_models.pose_representation import bone_lengths, prior_representation
 from generative_models.prior_metrics import (bone_length_difference_mm, coverage_ratio, mean_bone_lengths_mm, roc_auc,
                                              roc_curve, spread_ratio)
-from twod_threed.h36m_files import TEST_SUBJECTS, TRAIN_SUBJECTS
+from twod_threed.h36m_files import TEST_SUBJECTS, TRAIN_SUBJECTS, h36m_folder
 from utils.errors import InputError
 from utils.skeletons import H36M17
 
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         prior = PosePrior.from_checkpoint(opts.load, opts.device)
         generator, mean_bone_length_mm = load_generator(opts.load, opts.device)
-        folder = h36m_folder(opts.data_dir)
+        folder = h36m_folder(opts.data_dir, need_cameras=False)
         test_mm = root_relative_poses(folder, TEST_SUBJECTS, opts.frame_stride)
         train_mm = root_relative_poses(folder, TRAIN_SUBJECTS, opts.frame_stride)
     except (InputError, FileNotFoundError) as error:

@@ -21,11 +21,11 @@ import argparse
 import torch
 
 from generative_models.corruptions import CORRUPTIONS, corrupt, negative_examples
-from generative_models.dataset import h36m_folder, root_relative_poses
+from generative_models.dataset import root_relative_poses
 from generative_models.fc_gan import ADVERSARY, PLAUSIBILITY, Critic, GanConfig, Generator, gradient_penalty
 from generative_models.pose_representation import pose_scale, prior_representation
 from generative_models.prior_metrics import bone_length_difference_mm, roc_auc
-from twod_threed.h36m_files import TEST_SUBJECTS, TRAIN_SUBJECTS
+from twod_threed.h36m_files import TEST_SUBJECTS, TRAIN_SUBJECTS, h36m_folder
 from utils.checkpoints import CheckpointKeeper, config_from_dict, config_to_dict, rng_state, set_rng_state
 from utils.errors import InputError
 from utils.run_logging import progress
@@ -257,7 +257,7 @@ class GanTraining:
 
 def load_pose_sets(opts: argparse.Namespace) -> tuple[torch.Tensor, torch.Tensor]:
     """Training poses and a fixed subset of held-out poses, (N, 17, 3) and (V, 17, 3) root-relative mm."""
-    folder = h36m_folder(opts.data_dir)
+    folder = h36m_folder(opts.data_dir, need_cameras=False)
     train_mm = root_relative_poses(folder, tuple(opts.train_subjects), opts.frame_stride)
     valid_all = root_relative_poses(folder, tuple(opts.valid_subjects), opts.frame_stride)
     picked = torch.randperm(len(valid_all), generator=torch.Generator().manual_seed(0))[:opts.valid_poses]

@@ -13,6 +13,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from synthetic import data_root
 from utils.errors import InputError
 from utils.skeletons import MPII
 
@@ -122,9 +123,10 @@ def read_h5_records(path: str | Path) -> PersonRecords:
     return PersonRecords(names, joints, annotated, visible.astype(np.float32), center, 200.0 * scale, head)
 
 
-def mpii_folder(data_dir: str | Path) -> Path:
-    """The folder that holds images/ and the annotations: DATA_DIR or DATA_DIR/mpii (the synthetic layout)."""
-    data_dir = Path(data_dir)
+def mpii_folder(data_dir: str | Path | None) -> Path:
+    """The folder that holds images/ and the annotations: DATA_DIR or DATA_DIR/mpii (the synthetic layout); without
+    a DATA_DIR, the embedded synthetic dataset's (`synthetic.data_root`, generated once)."""
+    data_dir = data_root(data_dir)
     for folder in (data_dir, data_dir / "mpii"):
         if (folder / JSON_NAME).is_file() or (folder / VALID_H5_NAME).is_file():
             return folder
@@ -132,7 +134,7 @@ def mpii_folder(data_dir: str | Path) -> Path:
                      f"(with the images in images/) in this folder or in its mpii/ subfolder")
 
 
-def load_split(data_dir: str | Path, split: str) -> PersonRecords:
+def load_split(data_dir: str | Path | None, split: str) -> PersonRecords:
     """'train' | 'valid' | 'all' records of an MPII folder (see the module docstring)."""
     folder = mpii_folder(data_dir)
     json_path, h5_path = folder / JSON_NAME, folder / VALID_H5_NAME
@@ -147,7 +149,7 @@ def load_split(data_dir: str | Path, split: str) -> PersonRecords:
     return records.subset(np.flatnonzero(chosen))
 
 
-def annotation_files(data_dir: str | Path) -> list[Path]:
+def annotation_files(data_dir: str | Path | None) -> list[Path]:
     """The annotation files of an MPII folder (for cache fingerprints)."""
     folder = mpii_folder(data_dir)
     return [p for p in (folder / JSON_NAME, folder / VALID_H5_NAME) if p.is_file()]

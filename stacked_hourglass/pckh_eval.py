@@ -15,6 +15,7 @@ import h5py
 import numpy as np
 import scipy.io
 
+from stacked_hourglass.annotations import VALID_H5_NAME, mpii_folder
 from utils.errors import InputError
 from utils.metrics import PCKH_CURVE_THRESHOLDS, mpii_pckh_table
 from utils.run_logging import get_logger
@@ -176,10 +177,10 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 
 def default_ground_truth(data_dir: str | None) -> Path:
-    from synthetic import default_data_dir
-
-    root = Path(data_dir) if data_dir else default_data_dir()
-    return root / "mpii" / "detections_our_format.mat"
+    """The validation ground truth of an MPII folder (`mpii_folder`): detections_our_format.mat, else annot/valid.h5."""
+    folder = mpii_folder(data_dir)
+    standard = folder / "detections_our_format.mat"
+    return standard if standard.is_file() or not (folder / VALID_H5_NAME).is_file() else folder / VALID_H5_NAME
 
 
 def run_pckh(opts: argparse.Namespace) -> dict[str, dict]:

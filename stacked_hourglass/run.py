@@ -127,15 +127,6 @@ def write_predictions(output_dir: Path, name: str, records: PersonRecords, predi
     return mat_path
 
 
-def default_data_dir() -> Path:
-    try:
-        from synthetic import default_data_dir as synthetic_root
-    except ImportError as error:
-        raise InputError("no --data_dir given and the embedded synthetic dataset is not available "
-                         f"({error}); pass --data_dir pointing at an MPII folder") from error
-    return Path(synthetic_root())
-
-
 def add_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("hourglass_mpii")
     add_people_options(group, "--image_dir")
@@ -172,7 +163,7 @@ def people_to_run(image_dir: str | None, boxes: str | None, data_dir: str | None
         if not folder.is_dir():
             raise InputError(f"image folder {folder} is not a folder")
         return folder, folder_records(folder, boxes)
-    folder = mpii_folder(data_dir or default_data_dir())
+    folder = mpii_folder(data_dir)
     return folder / "images", load_split(folder, split)
 
 

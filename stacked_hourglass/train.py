@@ -20,10 +20,11 @@ from stacked_hourglass.dataset import (CropCacheDataset, JpegDataset, PoseDatase
 from stacked_hourglass.loss import LossSettings, hourglass_loss
 from stacked_hourglass.model import HourglassConfig, HourglassNet, normalise_input
 from stacked_hourglass.pictures import prediction_picture
-from stacked_hourglass.prepare import DEFAULT_CACHE_DIR, CacheSpec, dataset_mean_std, prepare_split
-from stacked_hourglass.run import default_data_dir, predict
+from stacked_hourglass.prepare import CACHE_NAME, CacheSpec, dataset_mean_std, prepare_split
+from stacked_hourglass.run import predict
 from utils.checkpoints import config_from_dict
 from utils.metrics import mpii_pckh_table
+from utils.paths import CACHE_DESCRIPTION
 from utils.sampling import EpochSampler
 from utils.schedules import TimeBudget, cosine_schedule
 from utils.training import LoopSettings, Run, Trainer, build_optimizer, start_run
@@ -53,7 +54,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     data = parser.add_argument_group("hourglass data")
     data.add_argument("--data_source", choices=("cache", "jpeg"), default="cache",
                       help="cache: person crops prepared once in one HDF5 file per split; jpeg: the original images")
-    data.add_argument("--cache_dir", default=str(DEFAULT_CACHE_DIR), help="where crop caches and statistics live")
+    data.add_argument("--cache_dir", default=None,
+                      help=f"where crop caches and statistics live (default: {CACHE_NAME}/ in {CACHE_DESCRIPTION})")
     data.add_argument("--cache_res", type=int, default=None, help="cached crop side px (default 1.5 x input_res)")
     data.add_argument("--augment_training_data", action=argparse.BooleanOptionalAction, default=True,
                       help="scale, rotation, flip and colour augmentation (REFERENCE.md)")
@@ -166,7 +168,7 @@ def train(opts: argparse.Namespace) -> dict[str, float]:
     resume = run.resume_from
     config = (config_from_dict(HourglassConfig, resume["model_config"], opts.load) if resume else model_config(opts))
     saved_mean = resume["normalisation"]["mean_rgb"].numpy() if resume else None
-    data_dir = Path(opts.data_dir) if opts.data_dir else default_data_dir()
+    data_dir = mpii_folder(opts.data_dir)
     if not run.dist.is_main:
         run.dist.barrier()  # the first process prepares the crop caches, the others then read them
     train_set, valid_set, mean, std = build_datasets(opts, data_dir, config.input_res, saved_mean)

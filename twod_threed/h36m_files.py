@@ -13,6 +13,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from synthetic import data_root
 from utils.errors import InputError
 
 TRAIN_SUBJECTS: tuple[int, ...] = (1, 5, 6, 7, 8)
@@ -24,6 +25,18 @@ PoseSequences = dict[tuple[int, str], np.ndarray]
 # Detections of the 3D pose baseline use other names for two actions of some subjects.
 DETECTION_ACTION_ALIASES: dict[str, tuple[str, ...]] = {"Photo": ("TakingPhoto",), "TakingPhoto": ("Photo",),
                                                         "WalkDog": ("WalkingDog",), "WalkingDog": ("WalkDog",)}
+
+
+def h36m_folder(data_dir: str | Path | None, need_cameras: bool = True) -> Path:
+    """The folder holding S<n>/ (or data_3d_h36m.npz) and cameras.h5: DATA_DIR, or its h36m/ subfolder (the
+    synthetic layout); without a DATA_DIR, the embedded synthetic dataset's (`synthetic.data_root`)."""
+    folder = data_root(data_dir)
+    if not (folder / "cameras.h5").is_file() and (folder / "h36m").is_dir():
+        folder = folder / "h36m"
+    if need_cameras and not (folder / "cameras.h5").is_file():
+        raise InputError(f"{folder / 'cameras.h5'}: file not found (--data_dir must hold the Human3.6M cameras.h5 "
+                         f"next to S1..S11 or data_3d_h36m.npz)")
+    return folder
 
 
 def check_finite(values: np.ndarray, path: Path | str, field: str) -> None:

@@ -18,12 +18,14 @@ from generative_models.prior import (PosePrior, add_prior_options, check_prior_o
                                      prior_loss_term)
 from twod_threed.augmentation import augment_orthogonal
 from twod_threed.checkpoint import lift, lifter_checkpoint_fields, with_root
-from twod_threed.data import PosePairs, cache_dir, cache_key, load_pose_pairs, save_atomic
+from twod_threed.data import CACHE_NAME, PosePairs, cache_key, load_pose_pairs
 from twod_threed.h36m_files import TEST_SUBJECTS, TRAIN_SUBJECTS
 from twod_threed.model import Lifter, LifterConfig, count_parameters
 from twod_threed.normalization import Normaliser
+from utils.atomic import save_torch_atomic
 from utils.checkpoints import config_from_dict
 from utils.metrics import mpjpe, p_mpjpe
+from utils.paths import cache_dir
 from utils.sampling import EpochSampler
 from utils.training import LoopSettings, Trainer, build_optimizer, start_run
 
@@ -135,11 +137,11 @@ def test_metrics(predicted_mm: torch.Tensor, truth_mm: torch.Tensor) -> dict[str
 def make_normaliser(opts: argparse.Namespace, train: PosePairs) -> Normaliser:
     """Training-set statistics of the chosen mode, computed once per dataset and cached in .cache/."""
     mode = "dataset" if opts.dataset_normalization else "per_instance"
-    path = cache_dir() / f"stats_{mode}_{cache_key(opts.data_dir, opts.train_subjects, opts.input_2d)}.pt"
+    path = cache_dir(CACHE_NAME) / f"stats_{mode}_{cache_key(opts.data_dir, opts.train_subjects, opts.input_2d)}.pt"
     if path.is_file():
         return Normaliser.from_state_dict(torch.load(path, weights_only=True))
     normaliser = Normaliser.from_training_data(train.joints_2d_px, train.root_relative_mm, mode)
-    save_atomic(normaliser.state_dict(), path)
+    save_torch_atomic(normaliser.state_dict(), path)
     return normaliser
 
 

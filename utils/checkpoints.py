@@ -7,10 +7,8 @@ A checkpoint is a plain dict of tensors and Python literals, so `torch.load(weig
 """
 from __future__ import annotations
 
-import os
 import pickle
 import random
-import tempfile
 import zipfile
 from dataclasses import asdict, fields, is_dataclass
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
+from utils.atomic import save_torch_atomic
 from utils.errors import InputError
 
 FORMAT = "stitchpose-checkpoint-v1"
@@ -83,20 +82,8 @@ def config_from_dict(config_class: type[T], values: dict[str, Any], path: str | 
 
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
-    """Write `payload` (plus the format tag) to `path` atomically: a temp file in the same folder, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            torch.save({"format": FORMAT, **payload}, stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return path
+    """Write `payload` (plus the format tag) to `path` atomically (`utils.atomic`)."""
+    return save_torch_atomic({"format": FORMAT, **payload}, path)
 
 
 def load_checkpoint(path: str | Path, kind: str | None = None, map_location: str | torch.device = "cpu") -> dict:

@@ -26,10 +26,7 @@ import numpy as np
 
 from utils.errors import InputError
 from utils.run_logging import get_logger
-from utils.skeletons import H36M16_2D, H36M16_2D_FROM_17, MPII, MPII_TO_H36M16_2D, Skeleton, h36m17_from_32
-
-H36M16_2D_TO_MPII = np.argsort(MPII_TO_H36M16_2D)  # the mapping is a permutation of the 16 joints
-
+from utils.skeletons import H36M16_2D, H36M16_2D_FROM_17, MPII, Skeleton, h36m17_from_32
 
 @dataclass
 class Poses2D:
@@ -314,10 +311,11 @@ def read_h36m_dataset(path: str | Path, names: np.ndarray) -> tuple[Poses2D, Pos
     """Ground truth of Human3.6M frames, row for row: names 'S9/Walking 1/54138969/000123' or image paths listed
     in the folder's frames.json. Returns 2D (H36M16_2D, px; image_names from frames.json, '' when not rendered)
     and 3D (camera frame, root-relative mm), both in the order of `names`."""
-    from twod_threed.data import load_pose_pairs, resolve_h36m_dir, rows_by_name
+    from twod_threed.data import load_pose_pairs, rows_by_name
+    from twod_threed.h36m_files import h36m_folder
 
     path = _exists(path)
-    h36m_dir = resolve_h36m_dir(path if path.is_dir() else path.parent)
+    h36m_dir = h36m_folder(path if path.is_dir() else path.parent)
     image_of, frame_of = {}, {}
     if (h36m_dir / "frames.json").is_file():
         for entry in _json(h36m_dir / "frames.json"):

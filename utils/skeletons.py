@@ -119,6 +119,8 @@ H36M16_3D = _subset(H36M17, H36M16_3D_FROM_17, "h36m16_3d")
 # MPII (hourglass) order -> the 16 H36M 2D joints: h36m16_2d = mpii[..., MPII_TO_H36M16_2D, :].
 # MPII thorax / upper_neck / head_top stand in for H36M spine / thorax / head (an approximation).
 MPII_TO_H36M16_2D: tuple[int, ...] = (6, 2, 1, 0, 3, 4, 5, 7, 8, 9, 13, 14, 15, 12, 11, 10)
+# Its inverse (the mapping is a permutation of the 16 joints): mpii = h36m16_2d[..., H36M16_2D_TO_MPII, :].
+H36M16_2D_TO_MPII: tuple[int, ...] = tuple(int(j) for j in np.argsort(MPII_TO_H36M16_2D))
 
 SKELETONS: dict[str, Skeleton] = {s.name: s for s in (MPII, H36M32, H36M17, H36M16_2D, H36M16_3D)}
 
