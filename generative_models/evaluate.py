@@ -25,7 +25,8 @@ import torch
 from generative_models.corruptions import CORRUPTIONS, corrupt
 from generative_models.dataset import root_relative_poses
 from generative_models.fc_gan import Generator
-from generative_models.prior import PosePrior, load_generator
+from generative_models.checkpoint import load_generator
+from generative_models.prior import PosePrior
 from generative_models.pose_representation import bone_lengths, prior_representation
 from generative_models.prior_metrics import (bone_length_difference_mm, coverage_ratio, mean_bone_lengths_mm, roc_auc,
                                              roc_curve, spread_ratio)
@@ -117,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     opts = parse_options(argv)
     try:
         prior = PosePrior.from_checkpoint(opts.load, opts.device)
-        generator, mean_bone_length_mm = load_generator(opts.load, opts.device)
+        generator, _, extras = load_generator(opts.load, opts.device)
+        mean_bone_length_mm = extras["mean_bone_length_mm"]
         folder = h36m_folder(opts.data_dir, need_cameras=False)
         test_mm = root_relative_poses(folder, TEST_SUBJECTS, opts.frame_stride)
         train_mm = root_relative_poses(folder, TRAIN_SUBJECTS, opts.frame_stride)

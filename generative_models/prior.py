@@ -14,27 +14,9 @@ from pathlib import Path
 
 import torch
 
-from generative_models.fc_gan import Critic, GanConfig, Generator
+from generative_models.checkpoint import load_player
+from generative_models.fc_gan import Critic
 from generative_models.pose_representation import prior_representation
-from utils.checkpoints import CheckpointError, config_from_dict, load_checkpoint
-
-KIND = "pose_gan"
-
-
-def _load_player(path: str | Path, name: str, player_class: type) -> tuple[torch.nn.Module, dict]:
-    """One player ('critic' or 'generator') of a pose_gan checkpoint and the checkpoint's payload; clear errors for
-    missing, foreign or mismatched files."""
-    payload = load_checkpoint(path, kind=KIND, map_location="cpu")
-    states = payload["model_state"]
-    if not isinstance(states, dict) or name not in states:
-        raise CheckpointError(f"{path}: 'model_state' has no '{name}' entry; is this a 3d_pose_gan checkpoint?")
-    player = player_class(config_from_dict(GanConfig, payload["model_config"], path))
-    try:
-        player.load_state_dict(states[name])
-    except RuntimeError as error:
-        raise CheckpointError(f"{path}: the {name} weights do not fit its model_config: "
-                              f"{str(error).splitlines()[0]}") from error
-    return player, payload
 
 
 class PosePrior:
@@ -47,10 +29,8 @@ class PosePrior:
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu") -> "PosePrior":
         """Load the critic of a `train.py 3d_pose_gan` checkpoint; clear errors for missing or foreign files."""
-        critic, payload = _load_player(path, "critic", Critic)
-        stats = payload.get("normalisation", {})
-        prior = cls(critic.to(device), float(stats.get("score_mean", 0.0)), float(stats.get("score_std", 1.0)))
-        return prior
+        critic, _, extras = load_player(path, "critic", device)
+        return cls(critic, extras["score_mean"], extras["score_std"])
 
     @property
     def device(self) -> torch.device:
@@ -71,14 +51,6 @@ class PosePrior:
     def loss(self, poses_mm: torch.Tensor) -> torch.Tensor:
         """Scalar regulariser: the mean negative score of the poses (lower = more plausible)."""
         return -self.score(poses_mm).mean()
-
-
-def load_generator(path: str | Path, device: str | torch.device = "cpu") -> tuple[Generator, float]:
-    """The generator of a pose_gan checkpoint (eval mode) and the training poses' mean bone length in mm (generated
-    poses have mean bone length 1: multiply by it to get mm)."""
-    generator, payload = _load_player(path, "generator", Generator)
-    mean_bone_length_mm = float(payload.get("normalisation", {}).get("mean_bone_length_mm", 1.0))
-    return generator.to(device).eval(), mean_bone_length_mm
 
 
 def add_prior_options(parser: argparse.ArgumentParser) -> None:

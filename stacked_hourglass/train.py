@@ -27,7 +27,8 @@ from utils.metrics import mpii_pckh_table
 from utils.paths import CACHE_DESCRIPTION
 from utils.sampling import EpochSampler
 from utils.schedules import TimeBudget, cosine_schedule
-from utils.training import LoopSettings, Run, Trainer, build_optimizer, start_run
+from utils.runs import Run, RunSettings, start_run
+from utils.training import LoopSettings, Trainer, build_optimizer
 
 METRIC = "PCKh@0.5"
 
@@ -164,7 +165,7 @@ def make_validate(run: Run, valid_set: PoseDataset, opts, mean_rgb: torch.Tensor
 
 
 def train(opts: argparse.Namespace) -> dict[str, float]:
-    run = start_run(opts, KIND)
+    run = start_run(RunSettings.from_options(opts), KIND)
     resume = run.resume_from
     config = (config_from_dict(HourglassConfig, resume["model_config"], opts.load) if resume else model_config(opts))
     saved_mean = resume["normalisation"]["mean_rgb"].numpy() if resume else None
@@ -178,7 +179,8 @@ def train(opts: argparse.Namespace) -> dict[str, float]:
         std = resume["normalisation"]["std_rgb"].numpy()
     mean_t, std_t = (torch.as_tensor(np.asarray(v), dtype=torch.float32) for v in (mean, std))
     model = HourglassNet(config).to(memory_format=torch.channels_last)
-    optimizer = build_optimizer(model.parameters(), opts.optimizer, opts.lr, opts.use_amsprop, opts.weight_decay)
+    optimizer = build_optimizer(model.parameters(), opts.optimizer, run.learning_rate(), opts.use_amsprop,
+                                opts.weight_decay)
     sampler = EpochSampler(len(train_set), opts.batch_size, seed=opts.seed, rank=run.dist.rank,
                            world_size=run.dist.world_size)
     loader = DataLoader(train_set, batch_size=opts.batch_size, sampler=sampler, num_workers=opts.workers,
@@ -217,7 +219,7 @@ def train(opts: argparse.Namespace) -> dict[str, float]:
             # Measured before each step, so that the learning rate after the step follows the time spent so far.
             if opts.max_train_minutes and budget.update() >= 1.0 and trainer.step_in_epoch > 0:
                 run.logger.info(f"--max_train_minutes {opts.max_train_minutes} reached; stopping after this epoch")
-                trainer.settings.epochs = trainer.epoch + 1
+                trainer.request_stop()  # every process reaches the budget at this step (TimeBudget agrees)
                 break
             if any_process_without_images("image" not in batch):
                 empty_steps += 1  # every process skips the step, so that their gradient exchanges stay paired

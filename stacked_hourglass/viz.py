@@ -22,7 +22,6 @@ from stacked_hourglass.checkpoint import STRIDE, load_hourglass
 from stacked_hourglass.heatmaps import decode
 from stacked_hourglass.model import normalise_input
 from stacked_hourglass.run import add_people_options, people_to_run, plain_loader
-from utils.checkpoints import load_checkpoint
 from utils.errors import InputError
 from utils.plotting import draw_skeleton_2d, new_figure, save_figure, side_colour, side_legend, unique_stems
 from utils.run_logging import get_logger
@@ -54,17 +53,6 @@ def check_options(opts: argparse.Namespace) -> str | None:
     if opts.max_images <= 0:
         return f"--max_images must be positive, got {opts.max_images}"
     return None
-
-
-def load_any_hourglass(path: str, device: torch.device):
-    """(model, mean_rgb, std_rgb, input_res) from a hourglass checkpoint or the hourglass inside a stitched one."""
-    if load_checkpoint(path).get("kind") == "stitched":
-        from stitched.network import load_stitched
-
-        network = load_stitched(path).to(device).eval()
-        return network.hourglass, network.mean_rgb, network.std_rgb, network.input_res
-    model, config, extras = load_hourglass(path, device)
-    return model, extras["mean_rgb"], extras["std_rgb"], config.input_res
 
 
 def saliency_and_heatmaps(model: torch.nn.Module, image: torch.Tensor, mean_rgb: torch.Tensor, std_rgb: torch.Tensor,
@@ -144,7 +132,8 @@ def saliency_figure(image_rgb: np.ndarray, heatmaps: torch.Tensor, saliency: tor
 def run(opts: argparse.Namespace) -> list[Path]:
     with_skeleton = opts.script.endswith("_with_skeleton")
     device = torch.device(opts.device)
-    model, mean_rgb, std_rgb, input_res = load_any_hourglass(opts.load, device)
+    model, config, extras = load_hourglass(opts.load, device)  # a hourglass checkpoint or a stitched one's part
+    mean_rgb, std_rgb, input_res = extras["mean_rgb"], extras["std_rgb"], config.input_res
     if not -model.config.stacks <= opts.stack < model.config.stacks:
         raise InputError(f"--stack {opts.stack}: {opts.load} holds {model.config.stacks} stack(s)")
     image_dir, records = people_to_run(opts.img_dir, opts.boxes, opts.data_dir, opts.split)

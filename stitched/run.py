@@ -19,7 +19,8 @@ import scipy.io
 import torch
 
 from stacked_hourglass.run import add_people_options, people_to_run, plain_loader
-from stitched.network import StitchedNetwork, build_network, heatmap_to_image_matrices
+from stitched.checkpoint import build_network
+from stitched.network import StitchedNetwork, heatmap_to_image_matrices
 from stitched.train import add_network_options, check_network_options
 from twod_threed.checkpoint import with_root
 from utils.compiling import compile_model

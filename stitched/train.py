@@ -18,11 +18,13 @@ from generative_models.prior import (PosePrior, add_prior_options, check_prior_o
 from stacked_hourglass.heatmaps import gaussian_targets
 from stacked_hourglass.loss import heatmap_mse
 from stitched.frames import FrameSet, load_frames
-from stitched.network import StitchedNetwork, build_network, checkpoint_fields, load_stitched
+from stitched.checkpoint import KIND, build_network, checkpoint_fields, load_stitched
+from stitched.network import StitchedNetwork
 from twod_threed.h36m_files import TEST_SUBJECTS, TRAIN_SUBJECTS
 from twod_threed.train import test_metrics
 from utils.sampling import EpochSampler
-from utils.training import LoopSettings, Trainer, build_optimizer, start_run
+from utils.runs import RunSettings, start_run
+from utils.training import LoopSettings, Trainer, build_optimizer
 
 
 def add_network_options(parser: argparse.ArgumentParser) -> None:
@@ -131,8 +133,8 @@ def evaluate(network: nn.Module, frames: FrameSet, device: torch.device, batch_s
 
 
 def run_train(opts: argparse.Namespace) -> int:
-    run = start_run(opts, kind="stitched")
-    network = load_stitched(opts.load) if run.resume_from is not None else build_network(
+    run = start_run(RunSettings.from_options(opts), KIND)
+    network = load_stitched(opts.load).model if run.resume_from is not None else build_network(
         None, opts.load_hourglass, opts.load_2d3d, opts.softargmax_beta, opts.learnable_beta)
     network = network.to(run.device)
     trainable = freeze(network, opts.freeze_hourglass, opts.freeze_2d3d)
@@ -145,7 +147,7 @@ def run_train(opts: argparse.Namespace) -> int:
                     f"fine-tuning: test MPJPE {before['mpjpe_mm']:.2f} mm, P-MPJPE {before['p_mpjpe_mm']:.2f} mm, "
                     f"2D error {before['joint_error_2d_px']:.2f} px")
     run.logger.scalars(before, 0, prefix="valid/")
-    optimizer = build_optimizer(trainable, "adam", opts.lr, amsgrad=opts.use_amsprop)
+    optimizer = build_optimizer(trainable, "adam", run.learning_rate(), amsgrad=opts.use_amsprop)
     sampler = EpochSampler(len(train_frames), opts.batch_size, seed=opts.seed, rank=run.dist.rank,
                            world_size=run.dist.world_size)
     settings = LoopSettings(epochs=opts.epochs, metric_name="mpjpe_mm", higher_is_better=False,

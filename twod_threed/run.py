@@ -174,7 +174,8 @@ def sequence_order(meta: dict[str, np.ndarray], names: np.ndarray) -> tuple[np.n
 
 
 def run_lifter(opts: argparse.Namespace) -> int:
-    model, config, normaliser = load_lifter(opts.load, opts.device)
+    model, _, extras = load_lifter(opts.load, opts.device)
+    normaliser = extras["normaliser"]
     joints_2d_px, meta = read_2d_input(opts.input, opts.joint_order, opts.subjects)
     names = row_names(meta, len(joints_2d_px))
     poses = lift(model, normaliser, torch.as_tensor(joints_2d_px, dtype=torch.float32), opts.batch_size)

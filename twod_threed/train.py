@@ -17,7 +17,7 @@ from torch import nn
 from generative_models.prior import (PosePrior, add_prior_options, check_prior_options, prior_from_options,
                                      prior_loss_term)
 from twod_threed.augmentation import augment_orthogonal
-from twod_threed.checkpoint import lift, lifter_checkpoint_fields, with_root
+from twod_threed.checkpoint import KIND, checkpoint_fields, lift, with_root
 from twod_threed.data import CACHE_NAME, PosePairs, cache_key, load_pose_pairs
 from twod_threed.h36m_files import TEST_SUBJECTS, TRAIN_SUBJECTS
 from twod_threed.model import Lifter, LifterConfig, count_parameters
@@ -27,7 +27,8 @@ from utils.checkpoints import config_from_dict
 from utils.metrics import mpjpe, p_mpjpe
 from utils.paths import cache_dir
 from utils.sampling import EpochSampler
-from utils.training import LoopSettings, Trainer, build_optimizer, start_run
+from utils.runs import RunSettings, start_run
+from utils.training import LoopSettings, Trainer, build_optimizer
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -146,7 +147,7 @@ def make_normaliser(opts: argparse.Namespace, train: PosePairs) -> Normaliser:
 
 
 def run_train(opts: argparse.Namespace) -> int:
-    run = start_run(opts, kind="lifter")
+    run = start_run(RunSettings.from_options(opts), KIND)
     train = load_pose_pairs(opts.data_dir, opts.train_subjects, opts.input_2d)
     test = load_pose_pairs(opts.data_dir, opts.test_subjects, opts.input_2d)
     if run.resume_from is not None:  # the file's network shape and statistics win over the options
@@ -168,7 +169,7 @@ def run_train(opts: argparse.Namespace) -> int:
                     f"parameters; {normaliser.mode} normalisation; test MPJPE of the training mean pose "
                     f"{baseline:.2f} mm")
     run.logger.scalars({"mean_pose_mpjpe_mm": baseline}, 0, prefix="valid/")
-    optimizer = build_optimizer(model.parameters(), "adam", opts.lr, amsgrad=opts.use_amsprop)
+    optimizer = build_optimizer(model.parameters(), "adam", run.learning_rate(), amsgrad=opts.use_amsprop)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=opts.lr_decay_steps, gamma=opts.lr_decay)
     augmentation = (Augmentation(opts.flip_prob, opts.z_rotations_only) if opts.orthogonal_data_augmentation
                     else None)
@@ -184,7 +185,7 @@ def run_train(opts: argparse.Namespace) -> int:
     settings = LoopSettings(epochs=opts.epochs, metric_name="mpjpe_mm", higher_is_better=False,
                             grad_clip=opts.grad_clip, checkpoint_every=opts.checkpoint_every,
                             scheduler_per_step=True,
-                            checkpoint_fields=lifter_checkpoint_fields(config, normaliser, extra))
+                            checkpoint_fields=checkpoint_fields(config, normaliser, extra))
     loss_fn = make_loss(normaliser.to(run.device), prior_from_options(opts, run.device), opts.prior_weight)
     trainer = Trainer(run, model, optimizer, loss_fn, sampler, LifterBatches(train, normaliser, run.device,
                                                                                augmentation),
