@@ -28,7 +28,9 @@ class Script:
     # Returns a message when options conflict; the message is shown as a usage error.
     check: CheckOptions = lambda opts: None
     training: bool = False
+    # Option groups of a package above the script's own (e.g. the pose prior of a training script), with their checks.
     extra_groups: tuple[AddOptions, ...] = field(default=())
+    extra_checks: tuple[CheckOptions, ...] = field(default=())
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
@@ -106,6 +108,8 @@ def parse_script_options(command: str, name: str, script: Script, argv: Sequence
     opts.script = name
     opts.command = command
     message = _check_common(opts) or script.check(opts)
+    for check in script.extra_checks:
+        message = message or check(opts)
     if message:
         parser.error(message)
     return opts

@@ -30,7 +30,7 @@ from twod_threed.checkpoint import KIND, lift  # noqa: E402
 from twod_threed.data import PosePairs  # noqa: E402
 from twod_threed.model import Lifter, LifterConfig, count_parameters  # noqa: E402
 from twod_threed.normalization import Normaliser  # noqa: E402
-from twod_threed.train import Augmentation, LifterBatches, mse_loss  # noqa: E402
+from twod_threed.batches import Augmentation, LifterBatches, mse_loss  # noqa: E402
 from utils.machine import machine_info  # noqa: E402
 from utils.run_logging import get_logger  # noqa: E402
 from utils.sampling import EpochSampler  # noqa: E402

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Callable
 
 import torch
 
@@ -22,15 +23,16 @@ from generative_models.pose_representation import prior_representation
 class PosePrior:
     """A frozen pose_gan critic with its score calibration. Not an nn.Module: its weights never reach an optimizer."""
 
-    def __init__(self, critic: Critic, score_mean: float = 0.0, score_std: float = 1.0):
+    def __init__(self, critic: Critic, score_mean: float = 0.0, score_std: float = 1.0, weight: float = 1.0):
         self.critic = critic.eval().requires_grad_(False)
         self.score_mean, self.score_std = float(score_mean), float(score_std)
+        self.weight = float(weight)  # of `loss` in a training loss (--prior_weight; `utils.training.PosePenalty`)
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu") -> "PosePrior":
+    def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu", weight: float = 1.0) -> "PosePrior":
         """Load the critic of a `train.py 3d_pose_gan` checkpoint; clear errors for missing or foreign files."""
         critic, _, extras = load_player(path, "critic", device)
-        return cls(critic, extras["score_mean"], extras["score_std"])
+        return cls(critic, extras["score_mean"], extras["score_std"], weight)
 
     @property
     def device(self) -> torch.device:
@@ -72,10 +74,23 @@ def check_prior_options(opts: argparse.Namespace) -> str | None:
 
 
 def prior_from_options(opts: argparse.Namespace, device: str | torch.device = "cpu") -> PosePrior | None:
-    """The prior to use, or None when --prior_weight is 0 or no --prior_checkpoint is given."""
+    """The prior to use (its weight: --prior_weight), or None when --prior_weight is 0 or no --prior_checkpoint is
+    given."""
     if not opts.prior_checkpoint or opts.prior_weight <= 0:
         return None
-    return PosePrior.from_checkpoint(opts.prior_checkpoint, device)
+    return PosePrior.from_checkpoint(opts.prior_checkpoint, device, opts.prior_weight)
+
+
+def with_prior(train: Callable[[argparse.Namespace, PosePrior | None], int]) -> Callable[[argparse.Namespace], int]:
+    """A training command that takes the prior of --prior_checkpoint / --prior_weight as its second argument (loaded
+    on the CPU before the run starts; the script moves it to its device). The entry point joins the two, so the
+    model packages never import this one."""
+
+    def train_with_prior(opts: argparse.Namespace) -> int:
+        return train(opts, prior_from_options(opts))
+
+    train_with_prior.__doc__ = train.__doc__
+    return train_with_prior
 
 
 def prior_loss_term(prior: PosePrior | None, poses_root_relative_mm: torch.Tensor) -> torch.Tensor:

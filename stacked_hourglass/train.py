@@ -17,11 +17,11 @@ from stacked_hourglass.annotations import load_split, mpii_folder
 from stacked_hourglass.checkpoint import KIND, STRIDE, checkpoint_fields
 from stacked_hourglass.dataset import (CropCacheDataset, JpegDataset, PoseDataset, SampleSettings, collate,
                                        worker_init)
+from stacked_hourglass.inference import predict
 from stacked_hourglass.loss import LossSettings, hourglass_loss
 from stacked_hourglass.model import HourglassConfig, HourglassNet, normalise_input
 from stacked_hourglass.pictures import prediction_picture
 from stacked_hourglass.prepare import CACHE_NAME, CacheSpec, dataset_mean_std, prepare_split
-from stacked_hourglass.run import predict
 from utils.checkpoints import config_from_dict
 from utils.metrics import mpii_pckh_table
 from utils.paths import CACHE_DESCRIPTION

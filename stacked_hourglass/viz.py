@@ -20,8 +20,9 @@ import torch.nn.functional as F
 from stacked_hourglass import transforms
 from stacked_hourglass.checkpoint import STRIDE, load_hourglass
 from stacked_hourglass.heatmaps import decode
+from stacked_hourglass.inference import plain_loader
+from stacked_hourglass.inputs import add_people_options, people_to_run
 from stacked_hourglass.model import normalise_input
-from stacked_hourglass.run import add_people_options, people_to_run, plain_loader
 from utils.errors import InputError
 from utils.plotting import draw_skeleton_2d, new_figure, save_figure, side_colour, side_legend, unique_stems
 from utils.run_logging import get_logger

@@ -21,7 +21,7 @@ from stacked_hourglass.checkpoint import STRIDE
 from stacked_hourglass.prepare import warp_crop
 from stitched.network import heatmap_to_image_matrices
 from twod_threed.data import load_pose_pairs
-from twod_threed.h36m_files import CORRUPT_SEQUENCES, h36m_folder
+from twod_threed.h36m_files import CORRUPT_SEQUENCES, frame_names, h36m_folder
 from utils.atomic import save_torch_atomic
 from utils.errors import InputError
 from utils.paths import cache_dir
@@ -58,8 +58,9 @@ class FrameSet:
                                dtype=torch.float32)
 
 
-def read_frame_list(h36m_dir: Path, subjects: tuple[int, ...]) -> list[dict]:
-    """Entries of frames.json for `subjects` (corrupt sequences dropped), each checked for its fields."""
+def read_frame_list(h36m_dir: Path, subjects: tuple[int, ...] | None = None) -> list[dict]:
+    """Entries of frames.json for `subjects` (None: all; corrupt sequences dropped), each checked for its fields and
+    named (`name`: 'S9/Walking 1/54138969/000123')."""
     path = h36m_dir / "frames.json"
     if not path.is_file():
         raise InputError(f"{path}: file not found (a list of {{subject, action, camera, frame, image}} for the "
@@ -74,8 +75,9 @@ def read_frame_list(h36m_dir: Path, subjects: tuple[int, ...]) -> list[dict]:
         if missing:
             raise InputError(f"{path}: entry {position} lacks the field(s) {missing}")
         subject = int(str(entry["subject"]).lstrip("S"))
-        if subject in subjects and (subject, entry["action"]) not in CORRUPT_SEQUENCES:
-            kept.append({**entry, "subject": subject})
+        if (subjects is None or subject in subjects) and (subject, entry["action"]) not in CORRUPT_SEQUENCES:
+            name = frame_names([subject], [entry["action"]], [entry["camera"]], [entry["frame"]])[0]
+            kept.append({**entry, "subject": subject, "name": str(name)})
     return kept
 
 
@@ -107,7 +109,7 @@ def load_frames(data_dir: str | Path | None, subjects: tuple[int, ...], input_re
     row_of = {name: row for row, name in enumerate(pairs.names())}
     rows, images, matrices, names, skipped = [], [], [], [], []
     for entry in progress(entries, desc="cropping Human3.6M frames"):
-        name = f"S{entry['subject']}/{entry['action']}/{entry['camera']}/{int(entry['frame']):06d}"
+        name = entry["name"]
         if name not in row_of:
             raise InputError(f"{h36m_dir / 'frames.json'}: frame {name} has no pose in the pose files")
         row = row_of[name]

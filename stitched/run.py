@@ -18,14 +18,15 @@ import numpy as np
 import scipy.io
 import torch
 
-from stacked_hourglass.run import add_people_options, people_to_run, plain_loader
+from stacked_hourglass.inference import plain_loader
+from stacked_hourglass.inputs import add_people_options, people_to_run
 from stitched.checkpoint import build_network
 from stitched.network import StitchedNetwork, heatmap_to_image_matrices
-from stitched.train import add_network_options, check_network_options
-from twod_threed.checkpoint import with_root
+from stitched.network_options import add_network_options, check_network_options
 from utils.compiling import compile_model
 from utils.precision import Precision, choose_precision
 from utils.run_logging import get_logger, progress
+from utils.skeletons import with_root
 
 OUTPUT_STEM = "stitched_predictions"
 

@@ -7,7 +7,7 @@
 - 2d_gt_3d_gt_3d_pred: the 2D ground truth (over its image when `--img_dir` finds it, else on a blank canvas),
   the 3D ground truth and the 3D prediction; rows are those of `--3d_pose_estimation`.
 Files: anything `run.py hourglass_mpii | 2d3d_h36m | stitched_mpii` writes and the ground-truth formats of
-`utils/pose_files.py` (MPII json/h5/mat/npz, Human3.6M folders by frame name, MMPose npz). Rows of different files
+`stitched/pose_files.py` (MPII json/h5/mat/npz, Human3.6M folders by frame name, MMPose npz). Rows of different files
 are paired by image/frame name (people of one image by box centre), or by order when a file has no names.
 PNG names come from the image names: 000000123.png, 000000123_person2.png, S9_Images_Walking_1.54138969_000050.png.
 """
@@ -19,12 +19,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from stitched.pairing import align
+from stitched.pose_files import Poses2D, Poses3D, is_h36m_dataset, read_h36m_dataset, read_poses_2d, read_poses_3d
 from utils.errors import InputError
 from utils.metrics import mpjpe
-from utils.plotting import (blank_image_axes, draw_skeleton_2d, draw_skeleton_3d, camera_to_plot, equal_limits,
+from utils.plotting import (blank_image_axes, camera_to_plot, draw_skeleton_2d, draw_skeleton_3d, equal_limits,
                             new_figure, save_figure, show_image, side_legend, unique_stems, zoom_to)
-from utils.pose_files import (Poses2D, Poses3D, align, is_h36m_dataset, read_h36m_dataset, read_poses_2d,
-                              read_poses_3d)
 from utils.run_logging import get_logger
 from utils.skeletons import H36M17
 

@@ -56,8 +56,3 @@ def lift(model: Lifter, normaliser: Normaliser, joints_2d_px: torch.Tensor, batc
     outputs = [normaliser.denormalise_3d(model(normaliser.normalise_2d(chunk.to(device))))
                for chunk in joints_2d_px.split(batch_size)]
     return torch.cat(outputs) if outputs else torch.zeros(0, 16, 3, device=device)
-
-
-def with_root(root_relative_mm: torch.Tensor) -> torch.Tensor:
-    """(N, 16, 3) H36M16_3D -> (N, 17, 3) H36M-17 with the root (hip) at the origin."""
-    return torch.cat([torch.zeros_like(root_relative_mm[:, :1]), root_relative_mm], dim=1)

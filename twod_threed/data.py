@@ -15,8 +15,8 @@ import numpy as np
 import torch
 
 from twod_threed.augmentation import pack_intrinsics
-from twod_threed.h36m_files import (TEST_SUBJECTS, TRAIN_SUBJECTS, h36m_folder, read_baseline_detections,
-                                    read_h36m_poses, read_videopose3d_2d)
+from twod_threed.h36m_files import (TEST_SUBJECTS, TRAIN_SUBJECTS, frame_names, h36m_folder,
+                                    read_baseline_detections, read_h36m_poses, read_videopose3d_2d)
 from utils.atomic import save_torch_atomic
 from utils.cameras import H36M_CAMERA_IDS, Camera, load_h36m_cameras
 from utils.errors import InputError
@@ -68,8 +68,7 @@ class PosePairs:
 
     def names(self) -> np.ndarray:
         """(N,) 'S9/Walking 1/54138969/000123' source names."""
-        return np.array([f"S{s}/{a}/{c}/{f:06d}" for s, a, c, f in
-                         zip(self.subjects, self.actions, self.cameras, self.frames.tolist())])
+        return frame_names(self.subjects, self.actions, self.cameras, self.frames.tolist())
 
     def to_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}

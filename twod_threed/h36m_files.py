@@ -27,6 +27,11 @@ DETECTION_ACTION_ALIASES: dict[str, tuple[str, ...]] = {"Photo": ("TakingPhoto",
                                                         "WalkDog": ("WalkingDog",), "WalkingDog": ("WalkDog",)}
 
 
+def frame_names(subjects, actions, cameras, frames) -> np.ndarray:
+    """(N,) row names 'S9/Walking 1/54138969/000123' (subject, action as in the files, camera id, frame)."""
+    return np.array([f"S{int(s)}/{a}/{c}/{int(f):06d}" for s, a, c, f in zip(subjects, actions, cameras, frames)])
+
+
 def h36m_folder(data_dir: str | Path | None, need_cameras: bool = True) -> Path:
     """The folder holding S<n>/ (or data_3d_h36m.npz) and cameras.h5: DATA_DIR, or its h36m/ subfolder (the
     synthetic layout); without a DATA_DIR, the embedded synthetic dataset's (`synthetic.data_root`)."""

@@ -8,27 +8,23 @@ test MPJPE every epoch, `last.pt` / `best.pt` (best test MPJPE) holding everythi
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
-from typing import Iterator
 
 import torch
 from torch import nn
 
-from generative_models.prior import (PosePrior, add_prior_options, check_prior_options, prior_from_options,
-                                     prior_loss_term)
-from twod_threed.augmentation import augment_orthogonal
-from twod_threed.checkpoint import KIND, checkpoint_fields, lift, with_root
+from twod_threed.batches import Augmentation, LifterBatches, mse_loss
+from twod_threed.checkpoint import KIND, checkpoint_fields, lift
 from twod_threed.data import CACHE_NAME, PosePairs, cache_key, load_pose_pairs
 from twod_threed.h36m_files import TEST_SUBJECTS, TRAIN_SUBJECTS
 from twod_threed.model import Lifter, LifterConfig, count_parameters
 from twod_threed.normalization import Normaliser
 from utils.atomic import save_torch_atomic
 from utils.checkpoints import config_from_dict
-from utils.metrics import mpjpe, p_mpjpe
+from utils.metrics import h36m_errors_mm
 from utils.paths import cache_dir
-from utils.sampling import EpochSampler
 from utils.runs import RunSettings, start_run
-from utils.training import LoopSettings, Trainer, build_optimizer
+from utils.sampling import EpochSampler
+from utils.training import LoopSettings, PosePenalty, Trainer, build_optimizer
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -56,7 +52,6 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--lr_decay", type=float, default=0.96, help="learning-rate factor every --lr_decay_steps")
     group.add_argument("--lr_decay_steps", type=int, default=100_000, help="steps between learning-rate decays")
     group.add_argument("--eval_batch_size", type=int, default=4096, help="poses per forward pass when testing")
-    add_prior_options(parser)
 
 
 def check_options(opts: argparse.Namespace) -> str | None:
@@ -73,66 +68,22 @@ def check_options(opts: argparse.Namespace) -> str | None:
         return f"--train_subjects and --test_subjects overlap: {overlap}"
     if opts.lr_decay_steps <= 0 or not 0 < opts.lr_decay <= 1:
         return "--lr_decay must be in (0, 1] and --lr_decay_steps positive"
-    return check_prior_options(opts)
+    return None
 
 
-@dataclass
-class Augmentation:
-    flip_prob: float
-    z_rotations_only: bool
-
-
-class LifterBatches:
-    """`make_batches(sampler)`: (input (B, 32), target (B, 48)) slices of whole-dataset tensors on `device`."""
-
-    def __init__(self, pairs: PosePairs, normaliser: Normaliser, device: torch.device,
-                 augmentation: Augmentation | None = None):
-        self.normaliser, self.augmentation, self.device = normaliser.to(device), augmentation, device
-        if augmentation is None:  # nothing changes between epochs: normalise once
-            self.inputs = self.normaliser.normalise_2d(pairs.joints_2d_px.to(device))  # (N, 32)
-            self.targets = self.normaliser.normalise_3d(pairs.root_relative_mm.to(device))  # (N, 48)
-        else:
-            self.root_relative_mm = pairs.root_relative_mm.to(device)  # (N, 16, 3)
-            self.root_camera_mm = pairs.root_camera_mm.to(device)  # (N, 3)
-            self.intrinsics = pairs.intrinsics.to(device)[pairs.sequence_index.to(device)]  # (N, 9)
-            self.up_camera = pairs.up_camera.to(device)[pairs.sequence_index.to(device)]  # (N, 3)
-
-    def __call__(self, sampler: EpochSampler) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        for index in sampler.batches():
-            index = index.to(self.device)
-            if self.augmentation is None:
-                yield self.inputs[index], self.targets[index]
-                continue
-            joints_2d_px, root_relative_mm = augment_orthogonal(
-                self.root_relative_mm[index], self.root_camera_mm[index], self.intrinsics[index],
-                self.up_camera[index], self.augmentation.flip_prob, self.augmentation.z_rotations_only)
-            yield self.normaliser.normalise_2d(joints_2d_px), self.normaliser.normalise_3d(root_relative_mm)
-
-
-def mse_loss(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]):
-    inputs, targets = batch
-    return nn.functional.mse_loss(model(inputs), targets), {}
-
-
-def make_loss(normaliser: Normaliser, prior: PosePrior | None, prior_weight: float):
-    """MSE on the normalised 3D, plus `prior_weight` x the pose prior's loss on the predicted poses in mm."""
+def make_loss(normaliser: Normaliser, prior: PosePenalty | None):
+    """MSE on the normalised 3D, plus `prior.weight` x the pose prior's loss on the predicted poses in mm."""
     if prior is None:
         return mse_loss
 
     def loss_fn(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]):
         inputs, targets = batch
         outputs = model(inputs)  # (B, 48) normalised
-        prior_loss = prior_loss_term(prior, normaliser.denormalise_3d(outputs.float()))
-        loss = nn.functional.mse_loss(outputs, targets) + prior_weight * prior_loss
+        prior_loss = prior.loss(normaliser.denormalise_3d(outputs.float()))  # (B, 16, 3) root-relative mm
+        loss = nn.functional.mse_loss(outputs, targets) + prior.weight * prior_loss
         return loss, {"prior_loss": prior_loss.detach()}
 
     return loss_fn
-
-
-def test_metrics(predicted_mm: torch.Tensor, truth_mm: torch.Tensor) -> dict[str, float]:
-    """MPJPE and P-MPJPE in mm over all test poses, 17 joints with the (zero) root counted, as published tables."""
-    predicted, truth = with_root(predicted_mm.double()), with_root(truth_mm.double())
-    return {"mpjpe_mm": float(mpjpe(predicted, truth).mean()), "p_mpjpe_mm": float(p_mpjpe(predicted, truth).mean())}
 
 
 def make_normaliser(opts: argparse.Namespace, train: PosePairs) -> Normaliser:
@@ -146,7 +97,9 @@ def make_normaliser(opts: argparse.Namespace, train: PosePairs) -> Normaliser:
     return normaliser
 
 
-def run_train(opts: argparse.Namespace) -> int:
+def run_train(opts: argparse.Namespace, prior: PosePenalty | None = None) -> int:
+    """Train the lifter; `prior` (the entry point passes the pose prior of --prior_checkpoint) adds its weight
+    (--prior_weight) x its loss on the predicted poses."""
     run = start_run(RunSettings.from_options(opts), KIND)
     train = load_pose_pairs(opts.data_dir, opts.train_subjects, opts.input_2d)
     test = load_pose_pairs(opts.data_dir, opts.test_subjects, opts.input_2d)
@@ -164,7 +117,7 @@ def run_train(opts: argparse.Namespace) -> int:
         normaliser = make_normaliser(opts, train)
     model = Lifter(config)
     mean_pose_mm = train.root_relative_mm.double().mean(0)  # (16, 3)
-    baseline = test_metrics(mean_pose_mm.expand_as(test.root_relative_mm), test.root_relative_mm)["mpjpe_mm"]
+    baseline = h36m_errors_mm(mean_pose_mm.expand_as(test.root_relative_mm), test.root_relative_mm)["mpjpe_mm"]
     run.logger.info(f"[{run.name}] {len(train)} training / {len(test)} test pairs; {count_parameters(model):,} "
                     f"parameters; {normaliser.mode} normalisation; test MPJPE of the training mean pose "
                     f"{baseline:.2f} mm")
@@ -178,7 +131,7 @@ def run_train(opts: argparse.Namespace) -> int:
     test_inputs, test_truth = test.joints_2d_px.to(run.device), test.root_relative_mm.to(run.device)
 
     def validate(model: Lifter) -> dict[str, float]:
-        return test_metrics(lift(model, normaliser.to(run.device), test_inputs, opts.eval_batch_size), test_truth)
+        return h36m_errors_mm(lift(model, normaliser.to(run.device), test_inputs, opts.eval_batch_size), test_truth)
 
     extra = {"train_mean_pose_mm": mean_pose_mm.float(), "mean_pose_mpjpe_mm": baseline,
              "train_subjects": list(opts.train_subjects), "test_subjects": list(opts.test_subjects)}
@@ -186,7 +139,7 @@ def run_train(opts: argparse.Namespace) -> int:
                             grad_clip=opts.grad_clip, checkpoint_every=opts.checkpoint_every,
                             scheduler_per_step=True,
                             checkpoint_fields=checkpoint_fields(config, normaliser, extra))
-    loss_fn = make_loss(normaliser.to(run.device), prior_from_options(opts, run.device), opts.prior_weight)
+    loss_fn = make_loss(normaliser.to(run.device), prior and prior.to(run.device))
     trainer = Trainer(run, model, optimizer, loss_fn, sampler, LifterBatches(train, normaliser, run.device,
                                                                                augmentation),
                       validate, settings, scheduler=scheduler, after_step=Lifter.apply_max_norm)

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from twod_threed.augmentation import augment_orthogonal
-from twod_threed.checkpoint import lift, load_lifter, with_root
+from twod_threed.checkpoint import lift, load_lifter
 from twod_threed.data import load_pose_pairs
 from twod_threed.h36m_files import TEST_SUBJECTS
 from utils.errors import InputError
@@ -23,7 +23,7 @@ from utils.metrics import mpjpe
 from utils.plotting import (blank_image_axes, camera_to_plot, draw_skeleton_2d, draw_skeleton_3d, equal_limits,
                             new_figure, save_figure, side_legend)
 from utils.run_logging import get_logger
-from utils.skeletons import H36M16_2D, H36M17
+from utils.skeletons import H36M16_2D, H36M17, with_root
 
 PANEL_INCHES = 3.2
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,20 @@ def h36m17_from_32(joints: np.ndarray) -> np.ndarray:
     """(..., 32, D) -> (..., 17, D) in H36M-17 order."""
     assert joints.shape[-2] == 32, f"expected 32 joints, got shape {joints.shape}"
     return joints[..., list(H36M17_FROM_32), :]
+
+
+def with_root(poses):
+    """(..., 16, 3) H36M16_3D (17 minus the root) or (..., 17, 3) -> (..., 17, 3) H36M-17 with the root (hip) at zero
+    if it was absent; flat (..., 48) or (..., 51) inputs are reshaped first. torch tensors or numpy arrays."""
+    if poses.shape[-1] in (48, 51):
+        poses = poses.reshape(*poses.shape[:-1], poses.shape[-1] // 3, 3)
+    assert poses.shape[-1] == 3 and poses.shape[-2] in (16, 17), \
+        f"expected (..., 16, 3) or (..., 17, 3) H36M joints, got shape {tuple(poses.shape)}"
+    if poses.shape[-2] == 17:
+        return poses
+    if isinstance(poses, np.ndarray):
+        return np.concatenate([np.zeros_like(poses[..., :1, :]), poses], axis=-2)
+    return torch.cat([torch.zeros_like(poses[..., :1, :]), poses], dim=-2)
 
 
 def mpii_to_h36m16_2d(joints: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Protocol
 
 import torch
 from torch import nn
@@ -28,6 +28,19 @@ from utils.sampling import EpochSampler
 from utils.seeding import seed_step
 
 LossFn = Callable[[nn.Module, Any], "tuple[torch.Tensor, dict[str, torch.Tensor]]"]
+
+
+class PosePenalty(Protocol):
+    """A differentiable loss on predicted 3D poses that a training script adds, `weight` x `loss(poses_mm)`: the
+    pose prior (`generative_models.prior.PosePrior`), which the entry point hands to the scripts that take one."""
+
+    weight: float
+
+    def to(self, device: torch.device) -> "PosePenalty": ...
+
+    def loss(self, poses_root_relative_mm: torch.Tensor) -> torch.Tensor:
+        """(B, 16 | 17, 3) root-relative mm -> scalar, lower = more plausible."""
+        ...
 StepFn = Callable[["Trainer", Any], "dict[str, float]"]
 MODEL = "model"  # the name of the one model of a `loss_fn` loop
 GRADIENT_SYNCS = ("wrapper", "average")
