@@ -26,7 +26,7 @@ $PY - "$H36M" "$WORK/h36m_boxes.json" <<'EOF'
 import json, sys
 from pathlib import Path
 import numpy as np
-from stitched.pose_files import read_h36m_dataset
+from stitched.h36m_truth import read_h36m_dataset
 h36m, out = Path(sys.argv[1]), Path(sys.argv[2])
 images = [f["image"] for f in json.loads((h36m / "frames.json").read_text()) if f["subject"] in ("S9", "S11")][:16]
 joints = read_h36m_dataset(h36m, np.asarray(images))[0].joints_px  # (N, 16, 2) px

@@ -26,7 +26,7 @@ class PosePrior:
     def __init__(self, critic: Critic, score_mean: float = 0.0, score_std: float = 1.0, weight: float = 1.0):
         self.critic = critic.eval().requires_grad_(False)
         self.score_mean, self.score_std = float(score_mean), float(score_std)
-        self.weight = float(weight)  # of `loss` in a training loss (--prior_weight; `utils.training.PosePenalty`)
+        self.weight = float(weight)  # of `loss` in a training loss (--prior_weight; `utils.penalties.PosePenalty`)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu", weight: float = 1.0) -> "PosePrior":

@@ -17,6 +17,7 @@ epoch/step and the RNG states, so `--load last.pt` resumes exactly.
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 from typing import Iterator
 
 import torch
@@ -27,7 +28,7 @@ from generative_models.dataset import root_relative_poses
 from generative_models.fc_gan import ADVERSARY, PLAUSIBILITY, Critic, GanConfig, Generator, gradient_penalty
 from generative_models.pose_representation import pose_scale, prior_representation
 from generative_models.prior_metrics import bone_length_difference_mm, roc_auc
-from twod_threed.h36m_files import TEST_SUBJECTS, TRAIN_SUBJECTS, h36m_folder
+from twod_threed.h36m_files import add_subject_options, check_subject_options, h36m_folder
 from utils.checkpoints import config_from_dict
 from utils.errors import InputError
 from utils.runs import Run, RunSettings, start_run
@@ -54,8 +55,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--length_weight", type=float, default=GanConfig.length_weight,
                        help="scale of the log bone lengths among the critic's features")
     group.add_argument("--frame_stride", type=int, default=4, help="keep every N-th frame of each sequence")
-    group.add_argument("--train_subjects", type=int, nargs="+", default=list(TRAIN_SUBJECTS))
-    group.add_argument("--valid_subjects", type=int, nargs="+", default=list(TEST_SUBJECTS))
+    add_subject_options(group, held_out="valid")
     group.add_argument("--valid_poses", type=int, default=4000, help="held-out poses used per validation")
     group.add_argument("--log_every", type=int, default=20, help="TensorBoard scalars every N critic steps")
 
@@ -69,7 +69,12 @@ def check_options(opts: argparse.Namespace) -> str | None:
         return f"--negative_fraction must be in [0, 1), got {opts.negative_fraction}"
     if opts.frame_stride < 1 or opts.valid_poses < 1 or opts.log_every < 1:
         return "--frame_stride, --valid_poses and --log_every must be positive"
-    return None
+    return check_subject_options(opts, held_out="valid")
+
+
+# GanConfig fields set by options of another name (see config_from_options).
+GAN_OPTION_OF = {"generator_width": "width", "critic_width": "width", "generator_blocks": "blocks",
+                 "critic_blocks": "blocks", "bone_features": "no_bone_features"}
 
 
 def config_from_options(opts: argparse.Namespace) -> GanConfig:
@@ -85,6 +90,7 @@ class GanTraining:
 
     def __init__(self, run: Run, opts: argparse.Namespace, train_mm: torch.Tensor, valid_mm: torch.Tensor):
         resume = run.resume_from
+        run.keep_checkpoint_network(asdict(config_from_options(opts)), GAN_OPTION_OF)
         self.config = (config_from_dict(GanConfig, resume["model_config"], opts.load) if resume
                        else config_from_options(opts))
         self.run, self.opts, self.device = run, opts, run.device

@@ -57,26 +57,42 @@ def image_size(path: Path) -> tuple[int, int]:
         return 0, 0
 
 
-def add_people_options(group: argparse._ArgumentGroup, folder_option: str) -> None:
-    """The options `people_to_run` reads: `--split` of a dataset, or the folder option (`--image_dir` for run.py
-    hourglass_mpii, `--img_dir` elsewhere) with optional `--boxes`."""
-    group.add_argument("--split", choices=("valid", "train", "all"), default="valid",
-                       help=f"without {folder_option}: people of this split of --data_dir (or of the embedded "
-                            "default; valid: annot/valid.h5 order when present)")
-    group.add_argument(folder_option, default=None, help="run on a folder of images instead of a dataset split")
+SPLITS = ("valid", "train", "all")
+DEFAULT_SPLIT = "valid"
+
+
+def add_people_options(group: argparse._ArgumentGroup) -> None:
+    """The options `people_to_run` reads: `--split` of a dataset, or `--image_dir` (alias `--img_dir`) with
+    optional `--boxes`; `check_people_options` refuses the combinations where one would be ignored."""
+    group.add_argument("--split", choices=SPLITS, default=None,
+                       help=f"people of this split of --data_dir (default: {DEFAULT_SPLIT}, in annot/valid.h5 order "
+                            "when present)")
+    group.add_argument("--image_dir", "--img_dir", dest="image_dir", default=None,
+                       help="run on a folder of images instead of a dataset split")
     group.add_argument("--boxes", default=None,
-                       help=f"with {folder_option}: JSON {{image name: [[x1, y1, x2, y2], ...]}} person boxes "
-                            "(default: one person per whole image)")
+                       help="with --image_dir: JSON {image name: [[x1, y1, x2, y2], ...]} person boxes (default: one "
+                            "person per whole image)")
+
+
+def check_people_options(opts: argparse.Namespace) -> str | None:
+    """A usage message when the people options conflict (see `add_people_options`), else None."""
+    if opts.boxes and not opts.image_dir:
+        return "--boxes needs --image_dir"
+    if opts.image_dir and opts.split:
+        return "--split picks people of a dataset; --image_dir runs on a folder of images instead: give one of them"
+    if opts.image_dir and opts.data_dir:
+        return "--data_dir is not read with --image_dir (the people are those of the folder): give one of them"
+    return None
 
 
 def people_to_run(image_dir: str | None, boxes: str | None, data_dir: str | None,
-                  split: str) -> tuple[Path, PersonRecords]:
-    """The people to predict: per box (or whole image) of a folder of images, else a split of an MPII-format
-    dataset (`data_dir`, or the embedded default). Returns the image folder and the person records."""
+                  split: str | None) -> tuple[Path, PersonRecords]:
+    """The people to predict: per box (or whole image) of a folder of images, else a split (default: valid) of an
+    MPII-format dataset (`data_dir`, or the embedded default). Returns the image folder and the person records."""
     if image_dir:
         folder = Path(image_dir)
         if not folder.is_dir():
             raise InputError(f"image folder {folder} is not a folder")
         return folder, folder_records(folder, boxes)
     folder = mpii_folder(data_dir)
-    return folder / "images", load_split(folder, split)
+    return folder / "images", load_split(folder, split or DEFAULT_SPLIT)

@@ -94,6 +94,8 @@ def plot_pckh_curves(curves: dict[str, np.ndarray], path: Path) -> None:
 
 
 def check_options(opts: argparse.Namespace) -> str | None:
+    if opts.gt and opts.data_dir:
+        return "--data_dir is not read with --gt (the ground truth is that file): give one of them"
     if opts.model_names and len(opts.model_names) != len(opts.prediction_files):
         return (f"--model_names has {len(opts.model_names)} names for {len(opts.prediction_files)} "
                 f"--prediction_files; give one name per file")

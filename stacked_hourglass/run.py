@@ -16,7 +16,7 @@ import torch
 from stacked_hourglass.annotations import PersonRecords
 from stacked_hourglass.checkpoint import load_hourglass
 from stacked_hourglass.inference import Predictions, plain_loader, predict
-from stacked_hourglass.inputs import add_people_options, people_to_run
+from stacked_hourglass.inputs import DEFAULT_SPLIT, add_people_options, check_people_options, people_to_run
 from utils.compiling import compile_model
 from utils.precision import choose_precision
 from utils.run_logging import get_logger
@@ -34,7 +34,7 @@ def write_predictions(output_dir: Path, name: str, records: PersonRecords, predi
 
 def add_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("hourglass_mpii")
-    add_people_options(group, "--image_dir")
+    add_people_options(group)
     group.add_argument("--flip_test", action="store_true", help="average with the prediction on the mirrored input")
     parser.set_defaults(batch_size=16, output_dir="outputs/hourglass_mpii")
 
@@ -42,9 +42,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 def check_options(opts: argparse.Namespace) -> str | None:
     if not opts.load:
         return "--load CHECKPOINT is required (a last.pt/best.pt written by train.py hourglass_mpii)"
-    if opts.boxes and not opts.image_dir:
-        return "--boxes needs --image_dir"
-    return None
+    return check_people_options(opts)
 
 
 def run(opts: argparse.Namespace) -> Path:
@@ -56,7 +54,7 @@ def run(opts: argparse.Namespace) -> Path:
     if opts.compile:
         model = compile_model(model, device)
     image_dir, records = people_to_run(opts.image_dir, opts.boxes, opts.data_dir, opts.split)
-    name = "images" if opts.image_dir else opts.split
+    name = "images" if opts.image_dir else opts.split or DEFAULT_SPLIT
     loader = plain_loader(records, image_dir, config.input_res, opts.batch_size, opts.workers)
     predictions = predict(model, loader, len(records), extras["mean_rgb"], extras["std_rgb"], device, precision,
                           opts.flip_test, center_px=records.center_px)

@@ -6,6 +6,7 @@ Each epoch ends with PCKh@0.5 on the validation people (head-normalised, image p
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -31,10 +32,14 @@ from utils.runs import Run, RunSettings, start_run
 from utils.training import LoopSettings, Trainer, build_optimizer
 
 METRIC = "PCKh@0.5"
+# HourglassConfig fields set by options of another name (see model_config).
+MODEL_OPTION_OF = {"intermediate_supervision": "remove_intermediate_supervision",
+                   "batch_norm_affine": "no_batch_norm_affine"}
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
-    model = parser.add_argument_group("hourglass model (ignored when --load resumes: the checkpoint's are used)")
+    model = parser.add_argument_group("hourglass model (a resumed run keeps the checkpoint's network; giving "
+                                      "another value with --load is an error)")
     model.add_argument("--stacks", type=int, default=2, help="hourglass modules")
     model.add_argument("--blocks", type=int, default=1, help="residual blocks per hourglass level and after each stack")
     model.add_argument("--features", type=int, default=256, help="channels through the hourglasses")
@@ -47,7 +52,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--scale_weight_factor", type=float, default=1.0, help="multiply all weights at init")
     model.add_argument("--use_layer_norm", action="store_true", help="layer norm (no batch statistics) for batch norm")
     model.add_argument("--no_batch_norm_affine", action="store_true", help="normalisation layers without scale/shift")
-    model.add_argument("--batch_norm_momentum", type=float, default=0.1)
+    model.add_argument("--batch_norm_momentum", type=float, default=0.1,
+                       help="weight of each batch in the running statistics of batch norm")
     model.add_argument("--predict_joint_visibility", action="store_true", help="add a per-joint visibility head")
     model.add_argument("--joint_visibility_loss_coeff", type=float, default=1.0, help="weight of its BCE loss")
     model.add_argument("--attention", action="store_true",
@@ -59,7 +65,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
                       help=f"where crop caches and statistics live (default: {CACHE_NAME}/ in {CACHE_DESCRIPTION})")
     data.add_argument("--cache_res", type=int, default=None, help="cached crop side px (default 1.5 x input_res)")
     data.add_argument("--augment_training_data", action=argparse.BooleanOptionalAction, default=True,
-                      help="scale, rotation, flip and colour augmentation (REFERENCE.md)")
+                      help="scale, rotation, flip and colour augmentation, as the hourglass papers (see "
+                           "stacked_hourglass/README.md)")
     data.add_argument("--scale_octaves", type=float, default=0.25,
                       help="augmentation: box scale 2^N(0, s) clipped to +-2s octaves (0: off)")
     data.add_argument("--rotation_prob", type=float, default=0.4,
@@ -76,12 +83,14 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--sigma", type=float, default=1.0, help="target Gaussian std, heatmap px")
     data.add_argument("--valid_limit", type=int, default=None, help="validate on the first N validation people only")
     optim = parser.add_argument_group("hourglass optimisation")
-    optim.add_argument("--optimizer", choices=("rmsprop", "adam"), default="rmsprop")
-    optim.add_argument("--weight_decay", type=float, default=0.0)
+    optim.add_argument("--optimizer", choices=("rmsprop", "adam"), default="rmsprop",
+                       help="RMSprop, as the hourglass paper, or Adam (--use_amsprop: Adam with AMSGrad)")
+    optim.add_argument("--weight_decay", type=float, default=0.0, help="L2 weight decay of the optimizer")
     optim.add_argument("--lr_schedule", choices=("step", "cosine"), default="step",
                        help="step: x lr_gamma at each of --lr_milestones (epochs); cosine: per step down to 0")
-    optim.add_argument("--lr_milestones", type=int, nargs="*", default=[60, 90])
-    optim.add_argument("--lr_gamma", type=float, default=0.1)
+    optim.add_argument("--lr_milestones", type=int, nargs="*", default=[60, 90],
+                       help="--lr_schedule step: epochs after which the learning rate is multiplied by --lr_gamma")
+    optim.add_argument("--lr_gamma", type=float, default=0.1, help="--lr_schedule step: the factor at each milestone")
     optim.add_argument("--max_train_minutes", type=float, default=None,
                        help="end the epoch running when this much time has passed since the start, then stop; "
                        "--lr_schedule cosine then anneals over this budget where it ends before --epochs")
@@ -167,6 +176,7 @@ def make_validate(run: Run, valid_set: PoseDataset, opts, mean_rgb: torch.Tensor
 def train(opts: argparse.Namespace) -> dict[str, float]:
     run = start_run(RunSettings.from_options(opts), KIND)
     resume = run.resume_from
+    run.keep_checkpoint_network(asdict(model_config(opts)), MODEL_OPTION_OF)
     config = (config_from_dict(HourglassConfig, resume["model_config"], opts.load) if resume else model_config(opts))
     saved_mean = resume["normalisation"]["mean_rgb"].numpy() if resume else None
     data_dir = mpii_folder(opts.data_dir)

@@ -12,7 +12,7 @@ lifter's H36M16_2D order (`skeleton` says which), since MPII's thorax/neck stand
   .npz  `poses_3d` (N, 17 | 16 | 32, 3) + names / image_names    run.py 2d3d_h36m, stitched_mpii, ground-truth npz
   .npz  `ground_truth_3d` (a predictions file that carries its ground truth; read when asking for ground truth)
   .json {"people": [{"joints_3d_mm", ...}]} (stitched_mpii);  .npz MMPose Human3.6M `S` (N, 17, 4) metres
-  a Human3.6M folder (cameras.h5 + either pose layout) or its data_3d_h36m.npz: `read_h36m_dataset`, by frame name.
+  a Human3.6M folder (cameras.h5 + either pose layout) or its data_3d_h36m.npz: `stitched.h36m_truth`, by frame name.
 Rows are paired with `stitched.pairing.align`. MPII-format files go through the hourglass's one MPII reader
 (`stacked_hourglass.annotations`), lifter inputs through `twod_threed.inputs`; every problem is an InputError
 naming the file and the field. npz files are read without unpickling (object fields are left out).
@@ -28,9 +28,6 @@ import numpy as np
 
 from stacked_hourglass.annotations import (MpiiPredictions, PersonRecords, read_h5_records, read_json_records,
                                            read_predictions, read_standard_mat)
-from stitched.frames import read_frame_list
-from twod_threed.data import load_pose_pairs, rows_by_name
-from twod_threed.h36m_files import h36m_folder
 from twod_threed.inputs import read_2d_input, row_names
 from utils.errors import InputError
 from utils.skeletons import H36M16_2D, H36M16_2D_FROM_17, MPII, Skeleton, h36m17_from_32
@@ -87,7 +84,7 @@ def checked(values, path: Path, field: str, joints: tuple[int, ...], dims: tuple
     return array
 
 
-def _exists(path: str | Path) -> Path:
+def existing(path: str | Path) -> Path:
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: file not found")
@@ -201,7 +198,7 @@ def _lifter_input(path: Path) -> Poses2D:
 def read_poses_2d(path: str | Path, ground_truth: bool = False) -> Poses2D:
     """2D poses of any supported file (see the module docstring). ground_truth: prefer ground-truth fields where a
     file holds both (the standard .mat's pos_gt_src over pos_pred_src)."""
-    path = _exists(path)
+    path = existing(path)
     suffix = path.suffix.lower()
     if suffix == ".mat":
         return _read_mat_2d(path, ground_truth)
@@ -243,7 +240,7 @@ def _names_of(data: dict, count: int, path: Path) -> np.ndarray | None:
 def read_poses_3d(path: str | Path, ground_truth: bool = False) -> Poses3D:
     """3D poses of a file (see the module docstring). ground_truth: read `ground_truth_3d` where a predictions
     file carries it. A Human3.6M folder or data_3d_h36m.npz needs frame names: see `read_h36m_dataset`."""
-    path = _exists(path)
+    path = existing(path)
     if path.is_dir():
         raise InputError(f"{path}: a folder; Human3.6M folders are read by frame name (read_h36m_dataset)")
     suffix = path.suffix.lower()
@@ -275,40 +272,3 @@ def read_poses_3d(path: str | Path, ground_truth: bool = False) -> Poses3D:
     else:
         poses = as_root_relative(data[key], path, key)
     return Poses3D(poses, _names_of(data, len(poses), path), f"{path}:{key}")
-
-
-def is_h36m_dataset(path: str | Path) -> bool:
-    """A Human3.6M folder, or a VideoPose3D data_3d_h36m.npz inside one."""
-    path = Path(path)
-    if path.is_dir():
-        return True
-    if path.suffix.lower() == ".npz" and path.is_file():
-        with np.load(path) as data:  # the names of the fields only: nothing is unpickled
-            return "positions_3d" in data.files
-    return False
-
-
-def read_h36m_dataset(path: str | Path, names: np.ndarray) -> tuple[Poses2D, Poses3D]:
-    """Ground truth of Human3.6M frames, row for row: names 'S9/Walking 1/54138969/000123' or image paths listed
-    in the folder's frames.json. Returns 2D (H36M16_2D, px; image_names from frames.json, '' when not rendered)
-    and 3D (camera frame, root-relative mm), both in the order of `names`."""
-    path = _exists(path)
-    h36m_dir = h36m_folder(path if path.is_dir() else path.parent)
-    image_of, frame_of = {}, {}
-    if (h36m_dir / "frames.json").is_file():
-        for entry in read_frame_list(h36m_dir):
-            image_of[entry["name"]], frame_of[str(entry["image"])] = str(entry["image"]), entry["name"]
-    frames = np.asarray([frame_of.get(str(n), str(n)) for n in names])
-    subjects = sorted({int(n.split("/")[0][1:]) for n in frames if n[:1] == "S" and n.split("/")[0][1:].isdigit()})
-    if not subjects:
-        raise InputError(f"{h36m_dir}: cannot find rows named like '{names[0] if len(names) else ''}'; Human3.6M "
-                         f"ground truth is found by names 'S9/Walking 1/54138969/000123' or by frames.json images")
-    pairs = load_pose_pairs(h36m_dir, tuple(subjects))
-    available = pairs.names()
-    rows = rows_by_name(frames, available, h36m_dir)
-    joints_2d = pairs.joints_2d_px[rows].double().numpy()  # (N, 16, 2) H36M16_2D
-    root_relative = pairs.root_relative_mm[rows].double().numpy()  # (N, 16, 3) H36M16_3D
-    images = np.asarray([image_of.get(n, "") for n in frames])
-    source = f"{h36m_dir} (Human3.6M, subjects {subjects})"
-    return (Poses2D(joints_2d, frames, H36M16_2D, source, image_names=images),
-            Poses3D(as_root_relative(root_relative, h36m_dir, "pose files"), frames, source))

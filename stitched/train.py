@@ -18,12 +18,13 @@ from stacked_hourglass.loss import heatmap_mse
 from stitched.checkpoint import KIND, build_network, checkpoint_fields, load_stitched
 from stitched.frames import FrameSet, load_frames
 from stitched.network import StitchedNetwork
-from stitched.network_options import add_network_options, check_network_options
-from twod_threed.h36m_files import TEST_SUBJECTS, TRAIN_SUBJECTS
+from stitched.network_options import add_network_options, check_network_options, softargmax_beta
+from twod_threed.h36m_files import add_subject_options, check_subject_options
 from utils.metrics import h36m_errors_mm
+from utils.penalties import PosePenalty
 from utils.runs import RunSettings, start_run
 from utils.sampling import EpochSampler
-from utils.training import LoopSettings, PosePenalty, Trainer, build_optimizer
+from utils.training import LoopSettings, Trainer, build_optimizer
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -34,8 +35,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
                        help="weight of the hourglass heatmap MSE on the frames' 2D labels (0: 3D loss only)")
     group.add_argument("--freeze_hourglass", action="store_true", help="keep the hourglass fixed (eval mode)")
     group.add_argument("--freeze_2d3d", action="store_true", help="keep the lifter fixed (eval mode)")
-    group.add_argument("--train_subjects", type=int, nargs="+", default=list(TRAIN_SUBJECTS))
-    group.add_argument("--test_subjects", type=int, nargs="+", default=list(TEST_SUBJECTS))
+    add_subject_options(group)
 
 
 def check_options(opts: argparse.Namespace) -> str | None:
@@ -43,9 +43,7 @@ def check_options(opts: argparse.Namespace) -> str | None:
         return "--freeze_hourglass and --freeze_2d3d together leave nothing to train"
     if opts.heatmap_loss_weight < 0:
         return f"--heatmap_loss_weight must be >= 0, got {opts.heatmap_loss_weight}"
-    if set(opts.train_subjects) & set(opts.test_subjects):
-        return f"--train_subjects and --test_subjects overlap: {sorted(set(opts.train_subjects) & set(opts.test_subjects))}"
-    return check_network_options(opts)
+    return check_subject_options(opts) or check_network_options(opts)
 
 
 def freeze(network: StitchedNetwork, hourglass: bool, lifter: bool) -> list[nn.Parameter]:
@@ -117,7 +115,7 @@ def run_train(opts: argparse.Namespace, prior: PosePenalty | None = None) -> int
     (--prior_weight) x its loss on the predicted poses."""
     run = start_run(RunSettings.from_options(opts), KIND)
     network = load_stitched(opts.load).model if run.resume_from is not None else build_network(
-        None, opts.load_hourglass, opts.load_2d3d, opts.softargmax_beta, opts.learnable_beta)
+        None, opts.load_hourglass, opts.load_2d3d, softargmax_beta(opts), opts.learnable_beta)
     network = network.to(run.device)
     trainable = freeze(network, opts.freeze_hourglass, opts.freeze_2d3d)
     train_frames = load_frames(opts.data_dir, tuple(opts.train_subjects), network.input_res)

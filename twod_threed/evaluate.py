@@ -40,6 +40,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 
 def check_options(opts: argparse.Namespace) -> str | None:
+    if opts.ground_truth and opts.data_dir:
+        return "--data_dir is not read with --ground_truth (the ground truth is that file): give one of them"
     return None if opts.output_dir else "--output_dir is required"
 
 

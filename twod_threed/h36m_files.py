@@ -8,6 +8,7 @@ Both give {(subject, action): (T, 32, 3) world mm}; the rest of the code does no
 """
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import h5py
@@ -25,6 +26,20 @@ PoseSequences = dict[tuple[int, str], np.ndarray]
 # Detections of the 3D pose baseline use other names for two actions of some subjects.
 DETECTION_ACTION_ALIASES: dict[str, tuple[str, ...]] = {"Photo": ("TakingPhoto",), "TakingPhoto": ("Photo",),
                                                         "WalkDog": ("WalkingDog",), "WalkingDog": ("WalkDog",)}
+
+
+def add_subject_options(group: argparse._ArgumentGroup, held_out: str = "test") -> None:
+    """--train_subjects and --<held_out>_subjects (Human3.6M subject numbers), for the training scripts."""
+    group.add_argument("--train_subjects", type=int, nargs="+", default=list(TRAIN_SUBJECTS),
+                       help="Human3.6M subjects to train on")
+    group.add_argument(f"--{held_out}_subjects", type=int, nargs="+", default=list(TEST_SUBJECTS),
+                       help=f"Human3.6M subjects held out for {'testing' if held_out == 'test' else 'validation'}")
+
+
+def check_subject_options(opts: argparse.Namespace, held_out: str = "test") -> str | None:
+    """A usage message when the training and held-out subjects overlap, else None."""
+    overlap = sorted(set(opts.train_subjects) & set(getattr(opts, f"{held_out}_subjects")))
+    return f"--train_subjects and --{held_out}_subjects overlap: {overlap}" if overlap else None
 
 
 def frame_names(subjects, actions, cameras, frames) -> np.ndarray:

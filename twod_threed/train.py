@@ -8,6 +8,7 @@ test MPJPE every epoch, `last.pt` / `best.pt` (best test MPJPE) holding everythi
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 
 import torch
 from torch import nn
@@ -15,16 +16,18 @@ from torch import nn
 from twod_threed.batches import Augmentation, LifterBatches, mse_loss
 from twod_threed.checkpoint import KIND, checkpoint_fields, lift
 from twod_threed.data import CACHE_NAME, PosePairs, cache_key, load_pose_pairs
-from twod_threed.h36m_files import TEST_SUBJECTS, TRAIN_SUBJECTS
+from twod_threed.h36m_files import add_subject_options, check_subject_options
 from twod_threed.model import Lifter, LifterConfig, count_parameters
 from twod_threed.normalization import Normaliser
 from utils.atomic import save_torch_atomic
 from utils.checkpoints import config_from_dict
+from utils.errors import InputError
 from utils.metrics import h36m_errors_mm
 from utils.paths import cache_dir
+from utils.penalties import PosePenalty
 from utils.runs import RunSettings, start_run
 from utils.sampling import EpochSampler
-from utils.training import LoopSettings, PosePenalty, Trainer, build_optimizer
+from utils.training import LoopSettings, Trainer, build_optimizer
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -44,8 +47,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--flip_prob", type=float, default=0.5, help="left/right mirror probability (augmentation)")
     group.add_argument("--z_rotations_only", action="store_true",
                        help="augmentation rotates about the world's vertical axis only")
-    group.add_argument("--train_subjects", type=int, nargs="+", default=list(TRAIN_SUBJECTS))
-    group.add_argument("--test_subjects", type=int, nargs="+", default=list(TEST_SUBJECTS))
+    add_subject_options(group)
     group.add_argument("--input_2d", default="gt",
                        help="2D input: 'gt' (distorted projection of the 3D), 'detections' "
                             "(S*/StackedHourglass/*.h5, MPII order) or a VideoPose3D data_2d_h36m_*.npz path")
@@ -63,12 +65,9 @@ def check_options(opts: argparse.Namespace) -> str | None:
         return "--linear_size must be positive, --num_stage and --max_norm non-negative"
     if opts.z_rotations_only and not opts.orthogonal_data_augmentation:
         return "--z_rotations_only only applies with --orthogonal_data_augmentation"
-    if set(opts.train_subjects) & set(opts.test_subjects):
-        overlap = sorted(set(opts.train_subjects) & set(opts.test_subjects))
-        return f"--train_subjects and --test_subjects overlap: {overlap}"
     if opts.lr_decay_steps <= 0 or not 0 < opts.lr_decay <= 1:
         return "--lr_decay must be in (0, 1] and --lr_decay_steps positive"
-    return None
+    return check_subject_options(opts)
 
 
 def make_loss(normaliser: Normaliser, prior: PosePenalty | None):
@@ -84,6 +83,11 @@ def make_loss(normaliser: Normaliser, prior: PosePenalty | None):
         return loss, {"prior_loss": prior_loss.detach()}
 
     return loss_fn
+
+
+def model_config(opts: argparse.Namespace) -> LifterConfig:
+    return LifterConfig(linear_size=opts.linear_size, num_stage=opts.num_stage, dropout=opts.dropout,
+                        max_norm=opts.max_norm)
 
 
 def make_normaliser(opts: argparse.Namespace, train: PosePairs) -> Normaliser:
@@ -106,14 +110,14 @@ def run_train(opts: argparse.Namespace, prior: PosePenalty | None = None) -> int
     if run.resume_from is not None:  # the file's network shape and statistics win over the options
         config = config_from_dict(LifterConfig, run.resume_from["model_config"], opts.load)
         normaliser = Normaliser.from_state_dict(run.resume_from["normalisation"])
-        asked = {k: getattr(opts, k) for k in ("linear_size", "num_stage", "dropout", "max_norm")}
-        same_mode = opts.dataset_normalization == (normaliser.mode == "dataset")
-        if asked != {k: getattr(config, k) for k in asked} or not same_mode:
-            run.logger.info(f"note: resuming keeps the checkpoint's network {config} and its {normaliser.mode} "
-                            f"normalisation; the options given for them are ignored")
+        run.keep_checkpoint_network(asdict(model_config(opts)))
+        asked_dataset = opts.dataset_normalization
+        if "dataset_normalization" in opts.given_options and asked_dataset != (normaliser.mode == "dataset"):
+            run.close()
+            raise InputError(f"--dataset_normalization: {opts.load} (field normalisation.mode) holds a lifter with "
+                             f"'{normaliser.mode}' normalisation, which a resumed run keeps: drop the option")
     else:
-        config = LifterConfig(linear_size=opts.linear_size, num_stage=opts.num_stage, dropout=opts.dropout,
-                              max_norm=opts.max_norm)
+        config = model_config(opts)
         normaliser = make_normaliser(opts, train)
     model = Lifter(config)
     mean_pose_mm = train.root_relative_mm.double().mean(0)  # (16, 3)

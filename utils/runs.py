@@ -17,6 +17,7 @@ import torch
 
 from utils.checkpoints import load_checkpoint, plain_options
 from utils.distributed import DistContext, init_distributed
+from utils.errors import InputError
 from utils.precision import Precision, choose_precision
 from utils.run_logging import RunLogger
 from utils.seeding import seed_everything
@@ -40,13 +41,15 @@ class RunSettings:
     amp_dtype: str = "auto"
     compile: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    given: frozenset[str] = frozenset()  # the options written on the command line (`utils.cli.given_options`)
 
     @classmethod
     def from_options(cls, opts: argparse.Namespace) -> "RunSettings":
         """The settings of a parsed `train.py NAME` command line (options a script lacks keep their defaults)."""
         given = vars(opts)
-        known = {f.name for f in fields(cls)} - {"options"}
-        return cls(**{name: given[name] for name in known if name in given}, options=plain_options(opts))
+        known = {f.name for f in fields(cls)} - {"options", "given"}
+        return cls(**{name: given[name] for name in known if name in given}, options=plain_options(opts),
+                   given=frozenset(given.get("given_options", ())))
 
 
 @dataclass
@@ -91,10 +94,36 @@ class Run:
             raise ValueError(f"{self.name}: no learning rate (neither --lr nor a default)")
         return float(base) * self.lr_scale
 
+    def keep_checkpoint_network(self, asked: dict[str, Any], option_of: dict[str, str] | None = None) -> None:
+        """When resuming: refuse (close the run, raise InputError) options given for another network than the
+        checkpoint's (`refuse_changed_options`); asked: the model_config fields the options ask for."""
+        if self.resume_from is None:
+            return
+        try:
+            refuse_changed_options(self.settings.given, asked, self.resume_from.get("model_config", {}),
+                                   self.settings.load, option_of)
+        except InputError:
+            self.close()
+            raise
+
     def close(self) -> None:
         """Flush the logs and leave the process group (call once, when the script is done)."""
         self.logger.close()
         self.dist.shutdown()
+
+
+def refuse_changed_options(given: frozenset[str], asked: dict[str, Any], saved: dict[str, Any], path: str | Path,
+                           option_of: dict[str, str] | None = None) -> None:
+    """A resumed run keeps the checkpoint's network: an option written on the command line (`given`) that asks for
+    another value of one of its model_config fields is an InputError naming the file and the field, not silently
+    ignored. asked / saved: {field: value}; option_of: {field: option name} where they differ."""
+    option_of = option_of or {}
+    for field_name, value in asked.items():
+        option = option_of.get(field_name, field_name)
+        if option in given and field_name in saved and saved[field_name] != value:
+            raise InputError(f"--{option} asks for {field_name} = {value}, but {path} (field model_config."
+                             f"{field_name}) holds a network with {field_name} = {saved[field_name]}; a resumed run "
+                             f"keeps the checkpoint's network: drop --{option}, or start a new run without --load")
 
 
 def start_run(settings: RunSettings, kind: str) -> Run:

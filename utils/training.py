@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Protocol
+from typing import Any, Callable, Iterable, Mapping
 
 import torch
 from torch import nn
@@ -28,19 +28,6 @@ from utils.sampling import EpochSampler
 from utils.seeding import seed_step
 
 LossFn = Callable[[nn.Module, Any], "tuple[torch.Tensor, dict[str, torch.Tensor]]"]
-
-
-class PosePenalty(Protocol):
-    """A differentiable loss on predicted 3D poses that a training script adds, `weight` x `loss(poses_mm)`: the
-    pose prior (`generative_models.prior.PosePrior`), which the entry point hands to the scripts that take one."""
-
-    weight: float
-
-    def to(self, device: torch.device) -> "PosePenalty": ...
-
-    def loss(self, poses_root_relative_mm: torch.Tensor) -> torch.Tensor:
-        """(B, 16 | 17, 3) root-relative mm -> scalar, lower = more plausible."""
-        ...
 StepFn = Callable[["Trainer", Any], "dict[str, float]"]
 MODEL = "model"  # the name of the one model of a `loss_fn` loop
 GRADIENT_SYNCS = ("wrapper", "average")
@@ -109,13 +96,14 @@ class Trainer:
         self.keeper = CheckpointKeeper(run.run_dir, settings.higher_is_better, enabled=run.is_main)
         self.epochs = settings.epochs  # lowered when a stop is requested
         self.epoch, self.step_in_epoch, self.global_step = 0, 0, 0
-        self.checkpoint_fields = settings.checkpoint_fields
         self._stop_requested, self._stopping = False, False
         self.scalers = {name: run.precision.grad_scaler() for name in optimizers}
         if run.resume_from is not None:
             self._resume(run.resume_from, optimizers)
         self.wrapped = {name: self._prepare(m) for name, m in self.models.items()}
-        self.optimizers = {name: self._distributed_optimizer(o, self.models[name]) for name, o in optimizers.items()}
+        wrap = self.settings.gradient_sync == "wrapper"  # Horovod averages in its DistributedOptimizer
+        self.optimizers = {name: run.dist.wrap_optimizer(o, self.models[name]) if wrap else o
+                           for name, o in optimizers.items()}
 
     @property
     def model(self) -> nn.Module:
@@ -123,10 +111,6 @@ class Trainer:
         if len(self.models) != 1:
             raise AttributeError(f"this loop trains {sorted(self.models)}: use trainer.models[name]")
         return next(iter(self.models.values()))
-
-    @property
-    def optimizer(self) -> torch.optim.Optimizer:
-        return pack(self.optimizers)
 
     def _prepare(self, model: nn.Module) -> nn.Module:
         """The module a step runs: DDP-wrapped (or Horovod-broadcast), or broadcast from rank 0 for "average";
@@ -138,14 +122,10 @@ class Trainer:
             model_to_run = model
         return compile_model(model_to_run, self.run.device) if self.run.compile else model_to_run
 
-    def _distributed_optimizer(self, optimizer: torch.optim.Optimizer, model: nn.Module) -> torch.optim.Optimizer:
-        if self.settings.gradient_sync == "wrapper":
-            return self.run.dist.wrap_optimizer(optimizer, model)
-        return optimizer
-
     # -- checkpoints -------------------------------------------------------------------------------------------
     def _payload(self) -> dict[str, Any]:
-        fields = self.checkpoint_fields() if callable(self.checkpoint_fields) else self.checkpoint_fields
+        fields = self.settings.checkpoint_fields
+        fields = fields() if callable(fields) else fields
         counters = Counters(self.epoch, self.step_in_epoch, self.global_step)
         return {**fields, **loop_payload(self.models, self.optimizers, self.scalers, self.scheduler, counters,
                                          self.run.dist.world_size, self.run.options)}

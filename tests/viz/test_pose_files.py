@@ -13,7 +13,8 @@ from stitched.run import write_outputs
 from twod_threed.data import load_pose_pairs
 from utils.errors import InputError
 from stitched.pairing import align
-from stitched.pose_files import read_h36m_dataset, read_poses_2d, read_poses_3d
+from stitched.h36m_truth import read_h36m_dataset
+from stitched.pose_files import read_poses_2d, read_poses_3d
 from utils.skeletons import H36M16_2D, MPII
 
 
