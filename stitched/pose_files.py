@@ -217,7 +217,7 @@ def read_poses_2d(path: str | Path, ground_truth: bool = False) -> Poses2D:
         return _from_records(read_h5_records(path, ground_truth_only=True), path, "part")
     if "positions_3d" in data or ("poses_3d" in data and not any(k in data for k in ("poses_2d", "keypoints"))):
         raise InputError(f"{path}: holds 3D poses ('positions_3d' / 'poses_3d'), not 2D poses; expected 'preds' "
-                         f"(N, 16, 2) image px or another 2D field (see utils/pose_files.py)")
+                         f"(N, 16, 2) image px or another 2D field (see stitched/pose_files.py)")
     return _lifter_input(path)
 
 
