@@ -8,12 +8,17 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP)
 
-# torch is pinned (see pyproject.toml): the CPU build of 2.13.0 installs from the local wheel store in seconds.
+# Installs the dependencies only: the code runs from this folder (pytest finds it through pyproject's `pythonpath`).
+# torch is pinned here, to the build the README's figures were measured with (the CPU build of 2.13.0 installs from
+# the local wheel store in seconds); pyproject.toml lists the rest and the range of torch that works. `--group`
+# needs pip >= 25.1.
+TORCH_PIN := torch==2.13.0
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --upgrade pip >/dev/null
-	$(PY) -m pip install torch==2.13.0
-	$(PY) -m pip install -e ".[dev]"
+	$(PY) -m pip install --upgrade "pip>=25.1" >/dev/null
+	$(PY) -m pip install $(TORCH_PIN)
+	$(PY) -m pip install --group dev
 	touch $(STAMP)
 
 # The main job on the embedded synthetic dataset: data, both stages, stitching + fine-tuning, run, eval, pictures.

@@ -26,6 +26,8 @@ import eval as eval_command
 import run as run_command
 import train as train_command
 import viz as viz_command
+from stacked_hourglass.checkpoint import KIND as HOURGLASS_KIND
+from stitched.checkpoint import KIND as STITCHED_KIND
 from synthetic import default_data_dir
 from utils.checkpoints import load_checkpoint
 from utils.machine import describe_machine, matmul_gflops
@@ -122,10 +124,10 @@ def main(argv: list[str] | None = None) -> int:
                  "--output_dir", str(out / "pictures"), "--max_images", "6"])
     seconds["run, eval, viz"] = time.monotonic() - scoring_started
 
-    hourglass_pckh = load_checkpoint(hourglass, kind="hourglass")["best_metric"]
+    hourglass_pckh = load_checkpoint(hourglass, kind=HOURGLASS_KIND)["best_metric"]
     pckh = json.loads((out / "pckh" / "stitched_pckh.json").read_text())
     mpjpe = json.loads((out / "mpjpe" / "h36m_MPJPE.json").read_text())["average_over_actions"]
-    fine_tuned = load_checkpoint(stitched, kind="stitched")
+    fine_tuned = load_checkpoint(stitched, kind=STITCHED_KIND)
     before = fine_tuned["extra"]["before_fine_tuning"]["mpjpe_mm"]
     total = time.monotonic() - started
     figures = {

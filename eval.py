@@ -11,10 +11,11 @@ SCRIPTS: dict[str, Script] = {
     "h36m_MPJPE": Script(
         help="MPJPE, P-MPJPE, N-MPJPE (and MPJVE for sequences) of 3D predictions per Human3.6M action",
         run=twod_threed_evaluate.run_h36m_mpjpe, add_options=twod_threed_evaluate.add_options,
-        check=twod_threed_evaluate.check_options),
+        check=twod_threed_evaluate.check_options, groups=("data", "output")),
     "mpii_PCKh": Script(
         help="PCKh@0.5 table, PCKh@0.1, AUC and PCKh(t) plots of MPII-order 2D predictions",
-        run=pckh_eval.run_pckh, add_options=pckh_eval.add_options, check=pckh_eval.check_options),
+        run=pckh_eval.run_pckh, add_options=pckh_eval.add_options, check=pckh_eval.check_options,
+        groups=("data", "output")),
 }
 
 

@@ -1,7 +1,9 @@
 """Command-line options shared by `train.py`, `run.py`, `viz.py` and `eval.py`, and the dispatch by script name.
 
-Each entry point owns a dict {script name: Script}. A Script says what it does in one line, adds its own option
-group to the parser and runs with the parsed options; `dispatch` does the rest (help, unknown names, conflicts).
+Each entry point owns a dict {script name: Script}. A Script says what it does in one line, which common option
+groups it takes (`GROUPS`: only those whose options it reads), adds its own option group and runs with the parsed
+options; `dispatch` does the rest (help, unknown names and options, checks). The same thing has the same option
+name everywhere (`--image_dir`, with `--img_dir` accepted as its alias).
 """
 from __future__ import annotations
 
@@ -11,11 +13,83 @@ import sys
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
+from utils.cli import Parser, given_options
 from utils.errors import InputError
 from utils.precision import AMP_DTYPES
 
 AddOptions = Callable[[argparse.ArgumentParser], None]
 CheckOptions = Callable[[argparse.Namespace], "str | None"]
+
+
+def _data(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--data_dir", default=None,
+                       help="dataset root (default: the embedded synthetic dataset, generated once)")
+
+
+def _output(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--output_dir", default=None, help="folder for predictions, tables and pictures")
+
+
+def _load(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--load", default=None, help="checkpoint file; the network is rebuilt from the file alone")
+
+
+def _device(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, ...")
+
+
+def _batches(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--batch_size", type=int, default=None, help="samples per step (per process)")
+
+
+def _workers(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--workers", type=int, default=0, help="data-loading worker processes")
+
+
+def _seed(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--seed", type=int, default=0, help="random seed")
+
+
+def _precision(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--amp", action="store_true",
+                       help="mixed precision where this device runs it natively: bf16 on CPUs with AVX-512 BF16 or "
+                            "AMX (fp32 on others), bf16 on CUDA where supported, else fp16 with a gradient scaler")
+    group.add_argument("--amp_dtype", choices=AMP_DTYPES, default="auto",
+                       help="with --amp: force this autocast dtype instead of the device's choice")
+
+
+def _compile(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--compile", action="store_true",
+                       help="torch.compile the network (the first steps are slow while it compiles)")
+
+
+def _training(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--load", default=None,
+                       help="resume from this checkpoint (last.pt: epoch, step, optimizer, scheduler, RNG states)")
+    group.add_argument("--exp", default="default", help="experiment id: the run folder is <script>_<exp>")
+    group.add_argument("--lr", type=float, default=None, help="learning rate")
+    group.add_argument("--epochs", type=int, default=None, help="training epochs")
+    group.add_argument("--use_amsprop", action="store_true", help="optimise with AMSGrad (Adam with amsgrad=True)")
+    group.add_argument("--grad_clip", type=float, default=None, help="clip the global gradient norm to this value")
+    group.add_argument("--checkpoint_dir", default="model_checkpoints",
+                       help="runs are written to CHECKPOINT_DIR/<script>_<exp>/")
+    group.add_argument("--tb_dir", default=None, help="TensorBoard folder (default: the run folder's tb/)")
+    group.add_argument("--checkpoint_every", type=int, default=0,
+                       help="also save `last` every N steps inside an epoch (0: at epoch ends only)")
+    group.add_argument("--deterministic", action="store_true",
+                       help="deterministic kernels and data order, so a resumed run matches an uninterrupted one")
+    group.add_argument("--scale_lr", action="store_true",
+                       help="multiply the learning rate by the number of processes (linear scaling rule)")
+
+
+# Common option groups, by the name a Script lists them under; a script takes only those whose options it reads.
+GROUPS: dict[str, Callable[[argparse._ArgumentGroup], None]] = {
+    "data": _data, "output": _output, "load": _load, "device": _device, "batches": _batches, "workers": _workers,
+    "seed": _seed, "precision": _precision, "compile": _compile}
+# What a script without its own list gets: a model-running script's options (`training` adds the training group).
+MODEL_GROUPS = ("data", "output", "load", "device", "batches", "workers", "seed", "precision", "compile")
+# A training script's: its data, the run to resume (`load`), the device, batches, seed and precision.
+TRAINING_GROUPS = ("data", "load", "device", "batches", "seed", "precision", "compile")
 
 
 @dataclass(frozen=True)
@@ -27,73 +101,34 @@ class Script:
     add_options: AddOptions = lambda parser: None
     # Returns a message when options conflict; the message is shown as a usage error.
     check: CheckOptions = lambda opts: None
-    training: bool = False
+    training: bool = False  # adds the training group (--load resumes, --lr, --epochs, --exp, ...)
+    groups: tuple[str, ...] = MODEL_GROUPS  # the common groups it reads (GROUPS); a training script's "load" resumes
+    # Option groups of a package above the script's own (e.g. the pose prior of a training script), with their checks.
     extra_groups: tuple[AddOptions, ...] = field(default=())
-
-
-def add_common_options(parser: argparse.ArgumentParser) -> None:
-    """Options every script has: where data comes from and goes to, the device, the seed."""
-    group = parser.add_argument_group("common")
-    group.add_argument("--data_dir", default=None,
-                       help="dataset root; without it the embedded synthetic dataset is generated once and used")
-    group.add_argument("--output_dir", default=None, help="folder for predictions, tables and pictures")
-    group.add_argument("--load", default=None, help="checkpoint file to start from (or resume)")
-    group.add_argument("--exp", default="default", help="experiment id, used in folder and file names")
-    group.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, ...")
-    group.add_argument("--batch_size", type=int, default=None, help="samples per step (per process)")
-    group.add_argument("--workers", type=int, default=0, help="data-loading worker processes")
-    group.add_argument("--seed", type=int, default=0, help="random seed")
-    group.add_argument("--amp", action="store_true",
-                       help="mixed precision where this device runs it natively: bf16 on CPUs with AVX-512 BF16 or "
-                            "AMX (fp32 on others), bf16 on CUDA where supported, else fp16 with a gradient scaler")
-    group.add_argument("--amp_dtype", choices=AMP_DTYPES, default="auto",
-                       help="with --amp: force this autocast dtype instead of the device's choice")
-    group.add_argument("--compile", action="store_true",
-                       help="torch.compile the network (the first steps are slow while it compiles)")
-
-
-def add_training_options(parser: argparse.ArgumentParser) -> None:
-    """Options every `train.py` script has."""
-    group = parser.add_argument_group("training")
-    group.add_argument("--lr", type=float, default=None, help="learning rate (each script has its own default)")
-    group.add_argument("--epochs", type=int, default=None, help="training epochs")
-    group.add_argument("--use_amsprop", action="store_true", help="optimise with AMSGrad (Adam with amsgrad=True)")
-    group.add_argument("--grad_clip", type=float, default=None, help="clip the global gradient norm to this value")
-    group.add_argument("--checkpoint_dir", default="model_checkpoints",
-                       help="runs are written to CHECKPOINT_DIR/<script>_<exp>/")
-    group.add_argument("--tb_dir", default=None,
-                       help="TensorBoard folder (default: the run folder's tb/)")
-    group.add_argument("--checkpoint_every", type=int, default=0,
-                       help="also save `last` every N steps inside an epoch (0: at epoch ends only)")
-    group.add_argument("--deterministic", action="store_true",
-                       help="deterministic kernels and data order, so a resumed run matches an uninterrupted one")
-    group.add_argument("--scale_lr", action="store_true",
-                       help="multiply the learning rate by the number of processes (linear scaling rule)")
+    extra_checks: tuple[CheckOptions, ...] = field(default=())
 
 
 def _check_common(opts: argparse.Namespace) -> str | None:
-    for name in ("batch_size", "epochs"):
+    for name in ("batch_size", "epochs", "lr", "grad_clip"):
         value = getattr(opts, name, None)
         if value is not None and value <= 0:
             return f"--{name} must be positive, got {value}"
-    if getattr(opts, "lr", None) is not None and opts.lr <= 0:
-        return f"--lr must be positive, got {opts.lr}"
-    if getattr(opts, "grad_clip", None) is not None and opts.grad_clip <= 0:
-        return f"--grad_clip must be positive, got {opts.grad_clip}"
-    if opts.workers < 0:
+    if getattr(opts, "workers", 0) < 0:
         return f"--workers must be >= 0, got {opts.workers}"
-    if opts.amp_dtype != "auto" and not opts.amp:
+    if getattr(opts, "amp_dtype", "auto") != "auto" and not opts.amp:
         return f"--amp_dtype {opts.amp_dtype} needs --amp"
     return None
 
 
 def build_parser(command: str, name: str, script: Script) -> argparse.ArgumentParser:
-    """The full parser of `python COMMAND.py NAME`: common, training (train.py) and the script's own options."""
-    parser = argparse.ArgumentParser(prog=f"{command}.py {name}", description=script.help,
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    add_common_options(parser)
+    """The full parser of `python COMMAND.py NAME`: the script's common groups, training (train.py) and its own."""
+    parser = Parser(prog=f"{command}.py {name}", description=script.help)
+    common = parser.add_argument_group("common")
+    for group_name in script.groups:
+        if not (script.training and group_name == "load"):
+            GROUPS[group_name](common)
     if script.training:
-        add_training_options(parser)
+        _training(parser.add_argument_group("training"))
     for add_group in script.extra_groups:
         add_group(parser)
     script.add_options(parser)
@@ -101,11 +136,13 @@ def build_parser(command: str, name: str, script: Script) -> argparse.ArgumentPa
 
 
 def parse_script_options(command: str, name: str, script: Script, argv: Sequence[str]) -> argparse.Namespace:
+    """Parse and check; `opts.given_options` names the options written on the command line."""
     parser = build_parser(command, name, script)
     opts = parser.parse_args(list(argv))
-    opts.script = name
-    opts.command = command
+    opts.script, opts.command, opts.given_options = name, command, given_options(parser, argv)
     message = _check_common(opts) or script.check(opts)
+    for check in script.extra_checks:
+        message = message or check(opts)
     if message:
         parser.error(message)
     return opts

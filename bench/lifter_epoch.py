@@ -26,15 +26,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import train as train_entry  # noqa: E402
 from options import parse_script_options  # noqa: E402
-from twod_threed.checkpoint import lift  # noqa: E402
+from twod_threed.checkpoint import KIND, lift  # noqa: E402
 from twod_threed.data import PosePairs  # noqa: E402
 from twod_threed.model import Lifter, LifterConfig, count_parameters  # noqa: E402
 from twod_threed.normalization import Normaliser  # noqa: E402
-from twod_threed.train import Augmentation, LifterBatches, mse_loss  # noqa: E402
+from twod_threed.batches import Augmentation, LifterBatches, mse_loss  # noqa: E402
 from utils.machine import machine_info  # noqa: E402
 from utils.run_logging import get_logger  # noqa: E402
 from utils.sampling import EpochSampler  # noqa: E402
-from utils.training import LoopSettings, Trainer, build_optimizer, start_run  # noqa: E402
+from utils.runs import RunSettings, start_run  # noqa: E402
+from utils.training import LoopSettings, Trainer, build_optimizer  # noqa: E402
 
 
 def random_pairs(count: int, generator: torch.Generator) -> PosePairs:
@@ -52,7 +53,7 @@ def make_trainer(folder: Path, pairs: PosePairs, normaliser: Normaliser, augment
                  batch_size: int) -> Trainer:
     script = train_entry.SCRIPTS["2d3d_h36m"]
     opts = parse_script_options("train", "2d3d_h36m", script, ["--checkpoint_dir", str(folder), "--exp", "bench"])
-    run = start_run(opts, kind="lifter")
+    run = start_run(RunSettings.from_options(opts), KIND)
     model = Lifter(LifterConfig())
     optimizer = build_optimizer(model.parameters(), "adam", 1e-3)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=100_000, gamma=0.96)

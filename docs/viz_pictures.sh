@@ -26,7 +26,7 @@ $PY - "$H36M" "$WORK/h36m_boxes.json" <<'EOF'
 import json, sys
 from pathlib import Path
 import numpy as np
-from utils.pose_files import read_h36m_dataset
+from stitched.h36m_truth import read_h36m_dataset
 h36m, out = Path(sys.argv[1]), Path(sys.argv[2])
 images = [f["image"] for f in json.loads((h36m / "frames.json").read_text()) if f["subject"] in ("S9", "S11")][:16]
 joints = read_h36m_dataset(h36m, np.asarray(images))[0].joints_px  # (N, 16, 2) px
@@ -35,7 +35,7 @@ margin = 0.1 * (high - low).max(-1, keepdims=True)
 out.write_text(json.dumps({name: [[*(lo - m).tolist(), *(hi + m).tolist()]]
                            for name, lo, hi, m in zip(images, low, high, margin)}))
 EOF
-$PY run.py stitched_mpii --load_hourglass "$HOURGLASS" --load_2d3d "$LIFTER" --img_dir "$H36M" \
+$PY run.py stitched_mpii --load_hourglass "$HOURGLASS" --load_2d3d "$LIFTER" --image_dir "$H36M" \
     --boxes "$WORK/h36m_boxes.json" --output_dir "$WORK/stitched_h36m"
 
 picture() {  # picture NAME ARGS...: draw with viz.py, copy the first PNG to docs/viz_NAME.png
@@ -45,14 +45,14 @@ picture() {  # picture NAME ARGS...: draw with viz.py, copy the first PNG to doc
     $PY viz.py "$name" --output_dir "$WORK/$name" "$@"
     cp "$(ls "$WORK/$name"/*.png | head -n 1)" "docs/viz_$name.png"
 }
-picture 2d_overlay --img_dir "$MPII_IMAGES" --2d_pose_estimations "$WORK/hourglass/preds_valid.npz" --max_images 4
-picture 2d_overlay_3d_pred --img_dir "$MPII_IMAGES" --max_images 4 \
+picture 2d_overlay --image_dir "$MPII_IMAGES" --2d_pose_estimations "$WORK/hourglass/preds_valid.npz" --max_images 4
+picture 2d_overlay_3d_pred --image_dir "$MPII_IMAGES" --max_images 4 \
     --2d_pose_estimations "$WORK/stitched/stitched_predictions.npz" \
     --3d_pose_estimation "$WORK/stitched/stitched_predictions.npz"
-picture 2d_overlay_3d_gt_3d_pred --img_dir "$H36M" --max_images 4 \
+picture 2d_overlay_3d_gt_3d_pred --image_dir "$H36M" --max_images 4 \
     --2d_pose_estimations "$WORK/stitched_h36m/stitched_predictions.npz" \
     --3d_pose_estimation "$WORK/stitched_h36m/stitched_predictions.npz" --3d_pose_ground_truths "$H36M"
-picture 2d_gt_3d_gt_3d_pred --img_dir "$H36M" --max_images 4 --2d_pose_ground_truths "$H36M" \
+picture 2d_gt_3d_gt_3d_pred --image_dir "$H36M" --max_images 4 --2d_pose_ground_truths "$H36M" \
     --3d_pose_estimation "$WORK/lifter/predictions_3d.npz" --3d_pose_ground_truths "$H36M"
 picture saliency_and_prob_maps --load "$HOURGLASS" --max_images 1 --dpi 56
 picture saliency_and_prob_maps_with_skeleton --load "$HOURGLASS" --max_images 1 --dpi 56

@@ -15,17 +15,6 @@ from utils.errors import InputError
 from utils.skeletons import h36m17_from_32
 
 
-def h36m_folder(data_dir: str | Path | None) -> Path:
-    """The folder holding S<n>/...: DATA_DIR/h36m when it exists, else DATA_DIR itself; without --data_dir, the
-    embedded synthetic dataset's (generated on first use)."""
-    if data_dir is None:
-        from synthetic import default_data_dir
-
-        data_dir = default_data_dir()
-    data_dir = Path(data_dir)
-    return data_dir / "h36m" if (data_dir / "h36m").is_dir() else data_dir
-
-
 def root_relative_poses(h36m_dir: str | Path, subjects: tuple[int, ...], frame_stride: int = 1) -> torch.Tensor:
     """Read the subjects' 3D poses -> (N, 17, 3) float32 root-relative H36M-17 joints, world frame, mm.
 

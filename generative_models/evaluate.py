@@ -22,21 +22,22 @@ from pathlib import Path
 
 import torch
 
+from generative_models.checkpoint import load_generator
 from generative_models.corruptions import CORRUPTIONS, corrupt
-from generative_models.dataset import h36m_folder, root_relative_poses
+from generative_models.dataset import root_relative_poses
 from generative_models.fc_gan import Generator
-from generative_models.prior import PosePrior, load_generator
+from generative_models.prior import PosePrior
 from generative_models.pose_representation import bone_lengths, prior_representation
 from generative_models.prior_metrics import (bone_length_difference_mm, coverage_ratio, mean_bone_lengths_mm, roc_auc,
                                              roc_curve, spread_ratio)
-from twod_threed.h36m_files import TEST_SUBJECTS, TRAIN_SUBJECTS
+from twod_threed.h36m_files import TEST_SUBJECTS, TRAIN_SUBJECTS, h36m_folder
+from utils.cli import Parser
 from utils.errors import InputError
 from utils.skeletons import H36M17
 
 
 def parse_options(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m generative_models.evaluate", description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = Parser(prog="python -m generative_models.evaluate", description=__doc__.split("\n")[0])
     parser.add_argument("--load", required=True, help="a train.py 3d_pose_gan checkpoint")
     parser.add_argument("--data_dir", default=None, help="dataset root (default: the embedded synthetic dataset)")
     parser.add_argument("--output_dir", default="outputs/pose_prior_eval", help="folder for the JSON and the PNG")
@@ -44,7 +45,7 @@ def parse_options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max_poses", type=int, default=4000, help="held-out poses evaluated (random subset)")
     parser.add_argument("--num_samples", type=int, default=4000, help="generated poses for the bone lengths")
     parser.add_argument("--seed", type=int, default=0, help="seed of the subset, the corruptions and the noise")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, ...")
     return parser.parse_args(argv)
 
 
@@ -117,8 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     opts = parse_options(argv)
     try:
         prior = PosePrior.from_checkpoint(opts.load, opts.device)
-        generator, mean_bone_length_mm = load_generator(opts.load, opts.device)
-        folder = h36m_folder(opts.data_dir)
+        generator, _, extras = load_generator(opts.load, opts.device)
+        mean_bone_length_mm = extras["mean_bone_length_mm"]
+        folder = h36m_folder(opts.data_dir, need_cameras=False)
         test_mm = root_relative_poses(folder, TEST_SUBJECTS, opts.frame_stride)
         train_mm = root_relative_poses(folder, TRAIN_SUBJECTS, opts.frame_stride)
     except (InputError, FileNotFoundError) as error:

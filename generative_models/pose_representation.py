@@ -13,7 +13,7 @@ from typing import Sequence
 
 import torch
 
-from utils.skeletons import H36M17
+from utils.skeletons import H36M17, with_root
 
 H36M17_PARENTS: tuple[int, ...] = H36M17.parents
 NUM_JOINTS = H36M17.num_joints  # 17; the root (hip) is joint 0
@@ -24,21 +24,6 @@ def _parent_index(parents: Sequence[int], device: torch.device) -> tuple[torch.T
     table = torch.as_tensor(parents, dtype=torch.long, device=device)
     children = torch.nonzero(table >= 0).flatten()
     return children, table[children]
-
-
-def with_root(poses: torch.Tensor) -> torch.Tensor:
-    """(..., 16, 3) H36M16_3D (17 minus the root) or (..., 17, 3) -> (..., 17, 3) with the root at zero if it was absent.
-
-    Flat inputs (..., 48) or (..., 51) are reshaped first.
-    """
-    if poses.shape[-1] in (48, 51):
-        poses = poses.reshape(*poses.shape[:-1], poses.shape[-1] // 3, 3)
-    assert poses.shape[-1] == 3 and poses.shape[-2] in (16, 17), \
-        f"expected (..., 16, 3) or (..., 17, 3) H36M joints, got shape {tuple(poses.shape)}"
-    if poses.shape[-2] == 17:
-        return poses
-    root = torch.zeros_like(poses[..., :1, :])
-    return torch.cat([root, poses], dim=-2)
 
 
 def root_relative(poses: torch.Tensor, root: int = 0) -> torch.Tensor:

@@ -11,46 +11,28 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Callable
 
 import torch
 
-from generative_models.fc_gan import Critic, GanConfig, Generator
+from generative_models.checkpoint import load_player
+from generative_models.fc_gan import Critic
 from generative_models.pose_representation import prior_representation
-from utils.checkpoints import CheckpointError, config_from_dict, load_checkpoint
-
-KIND = "pose_gan"
-
-
-def _load_player(path: str | Path, name: str, player_class: type) -> tuple[torch.nn.Module, dict]:
-    """One player ('critic' or 'generator') of a pose_gan checkpoint and the checkpoint's payload; clear errors for
-    missing, foreign or mismatched files."""
-    payload = load_checkpoint(path, kind=KIND, map_location="cpu")
-    states = payload["model_state"]
-    if not isinstance(states, dict) or name not in states:
-        raise CheckpointError(f"{path}: 'model_state' has no '{name}' entry; is this a 3d_pose_gan checkpoint?")
-    player = player_class(config_from_dict(GanConfig, payload["model_config"], path))
-    try:
-        player.load_state_dict(states[name])
-    except RuntimeError as error:
-        raise CheckpointError(f"{path}: the {name} weights do not fit its model_config: "
-                              f"{str(error).splitlines()[0]}") from error
-    return player, payload
 
 
 class PosePrior:
     """A frozen pose_gan critic with its score calibration. Not an nn.Module: its weights never reach an optimizer."""
 
-    def __init__(self, critic: Critic, score_mean: float = 0.0, score_std: float = 1.0):
+    def __init__(self, critic: Critic, score_mean: float = 0.0, score_std: float = 1.0, weight: float = 1.0):
         self.critic = critic.eval().requires_grad_(False)
         self.score_mean, self.score_std = float(score_mean), float(score_std)
+        self.weight = float(weight)  # of `loss` in a training loss (--prior_weight; `utils.penalties.PosePenalty`)
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu") -> "PosePrior":
+    def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu", weight: float = 1.0) -> "PosePrior":
         """Load the critic of a `train.py 3d_pose_gan` checkpoint; clear errors for missing or foreign files."""
-        critic, payload = _load_player(path, "critic", Critic)
-        stats = payload.get("normalisation", {})
-        prior = cls(critic.to(device), float(stats.get("score_mean", 0.0)), float(stats.get("score_std", 1.0)))
-        return prior
+        critic, _, extras = load_player(path, "critic", device)
+        return cls(critic, extras["score_mean"], extras["score_std"], weight)
 
     @property
     def device(self) -> torch.device:
@@ -73,14 +55,6 @@ class PosePrior:
         return -self.score(poses_mm).mean()
 
 
-def load_generator(path: str | Path, device: str | torch.device = "cpu") -> tuple[Generator, float]:
-    """The generator of a pose_gan checkpoint (eval mode) and the training poses' mean bone length in mm (generated
-    poses have mean bone length 1: multiply by it to get mm)."""
-    generator, payload = _load_player(path, "generator", Generator)
-    mean_bone_length_mm = float(payload.get("normalisation", {}).get("mean_bone_length_mm", 1.0))
-    return generator.to(device).eval(), mean_bone_length_mm
-
-
 def add_prior_options(parser: argparse.ArgumentParser) -> None:
     """--prior_checkpoint and --prior_weight, for any training script whose network outputs 3D poses."""
     group = parser.add_argument_group("pose prior")
@@ -100,10 +74,23 @@ def check_prior_options(opts: argparse.Namespace) -> str | None:
 
 
 def prior_from_options(opts: argparse.Namespace, device: str | torch.device = "cpu") -> PosePrior | None:
-    """The prior to use, or None when --prior_weight is 0 or no --prior_checkpoint is given."""
+    """The prior to use (its weight: --prior_weight), or None when --prior_weight is 0 or no --prior_checkpoint is
+    given."""
     if not opts.prior_checkpoint or opts.prior_weight <= 0:
         return None
-    return PosePrior.from_checkpoint(opts.prior_checkpoint, device)
+    return PosePrior.from_checkpoint(opts.prior_checkpoint, device, opts.prior_weight)
+
+
+def with_prior(train: Callable[[argparse.Namespace, PosePrior | None], int]) -> Callable[[argparse.Namespace], int]:
+    """A training command that takes the prior of --prior_checkpoint / --prior_weight as its second argument (loaded
+    on the CPU before the run starts; the script moves it to its device). The entry point joins the two, so the
+    model packages never import this one."""
+
+    def train_with_prior(opts: argparse.Namespace) -> int:
+        return train(opts, prior_from_options(opts))
+
+    train_with_prior.__doc__ = train.__doc__
+    return train_with_prior
 
 
 def prior_loss_term(prior: PosePrior | None, poses_root_relative_mm: torch.Tensor) -> torch.Tensor:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from generative_models.prior import load_generator
+from generative_models.checkpoint import load_generator
 from utils.skeletons import H36M17, Skeleton
 
 SIDE_COLOURS = {"left": "tab:blue", "right": "tab:red", "centre": "black"}
@@ -56,7 +56,8 @@ def draw_gan_samples(opts: argparse.Namespace) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    generator, mean_bone_length_mm = load_generator(opts.load, opts.device)
+    generator, _, extras = load_generator(opts.load, opts.device)
+    mean_bone_length_mm = extras["mean_bone_length_mm"]
     with torch.no_grad():
         poses = generator.sample(opts.num_samples, torch.Generator().manual_seed(opts.seed)).cpu().numpy()
     poses_mm = poses * mean_bone_length_mm

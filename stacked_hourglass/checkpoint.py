@@ -1,5 +1,5 @@
 """Hourglass checkpoints: what training writes into them and `load_hourglass`, which rebuilds the network from the
-file alone (the entry point for run.py and for the stitched network)."""
+file alone (a hourglass checkpoint, or the hourglass part of a composite one such as a stitched network's)."""
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from stacked_hourglass.model import HourglassConfig, HourglassNet
-from utils.checkpoints import config_from_dict, load_checkpoint
+from utils.checkpoints import LoadedModel, config_from_dict, load_checkpoint
 from utils.skeletons import MPII
 
 KIND = "hourglass"
@@ -27,14 +27,15 @@ def checkpoint_fields(config: HourglassConfig, mean_rgb: np.ndarray, std_rgb: np
     }
 
 
-def load_hourglass(path: str | Path, device: str | torch.device = "cpu") -> tuple[HourglassNet, HourglassConfig, dict]:
+def load_hourglass(path: str | Path, device: str | torch.device = "cpu") -> LoadedModel:
     """Rebuild a trained hourglass from its checkpoint file, in eval mode and channels-last memory, on `device`.
 
     Returns (model, config, extras). extras: mean_rgb, std_rgb ((3,) float tensors in [0, 1], for
     `model.normalise_input`), input_res (square input side, px), heatmap_res, stride (input px per heatmap px),
-    joint_names (MPII order), epoch, best_metric (validation PCKh@0.5 when trained here), options (training options).
+    joint_names (MPII order), epoch, best_metric (validation PCKh@0.5 when trained here), options (training options),
+    part_of (the composite kind, e.g. 'stitched', when the file holds a whole network with this hourglass in it).
     """
-    payload = load_checkpoint(path, kind=KIND, map_location="cpu")
+    payload = load_checkpoint(path, kind=KIND, map_location="cpu", part=True)
     config = config_from_dict(HourglassConfig, payload["model_config"], path)
     model = HourglassNet(config)
     model.load_state_dict(payload["model_state"])
@@ -50,5 +51,6 @@ def load_hourglass(path: str | Path, device: str | torch.device = "cpu") -> tupl
         "epoch": payload.get("epoch"),
         "best_metric": payload.get("best_metric"),
         "options": payload.get("options", {}),
+        "part_of": payload.get("part_of"),
     }
-    return model, config, extras
+    return LoadedModel(model, config, extras)

@@ -2,7 +2,7 @@
 
 The cache holds, per person, a uint8 RGB crop of side `crop_res` around the person box enlarged by `margin` (so
 scale and rotation augmentation still find image content), the image -> crop matrix and the person's labels. It is
-built once (progress bar; images decoded once each) under `.cache/hourglass/`, named by a fingerprint of the
+built once (progress bar; images decoded once each) in the `hourglass/` cache folder (`utils.paths`), named by a fingerprint of the
 annotation files and the crop settings, and reused; training then never decodes full-size JPEGs.
 """
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,10 +19,12 @@ import numpy as np
 from stacked_hourglass import transforms
 from stacked_hourglass.annotations import PersonRecords, annotation_files, load_split, mpii_folder
 from stacked_hourglass.images import jpeg_reduction, read_image, warp_image
+from utils.atomic import atomic_path, write_text_atomic
 from utils.errors import InputError
+from utils.paths import cache_dir as shared_cache_dir
 from utils.run_logging import get_logger, progress
 
-DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[1] / ".cache" / "hourglass"
+CACHE_NAME = "hourglass"  # crop caches and their statistics: utils.paths.cache_dir(CACHE_NAME) unless --cache_dir
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,14 @@ def warp_crop(image_path: Path, image_to_crop: np.ndarray, box_px: float, crop_r
     return warp_image(image, transforms.compose(image_to_crop, transforms.scaling_matrix(1.0 / reduction)), crop_res)
 
 
-def cache_path(data_dir: str | Path, split: str, spec: CacheSpec, cache_dir: str | Path = DEFAULT_CACHE_DIR) -> Path:
-    """Where the crop cache of a split lives; the name changes when the annotations or the settings change."""
+def cache_path(data_dir: str | Path | None, split: str, spec: CacheSpec, cache_dir: str | Path | None = None) -> Path:
+    """Where the crop cache of a split lives (in `cache_dir`, default the shared cache's hourglass/); the name
+    changes when the annotations or the settings change."""
     folder = mpii_folder(data_dir)
     identity = {"folder": str(folder.resolve()), "split": split, "crop_res": spec.crop_res, "margin": spec.margin,
                 "files": [(str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in annotation_files(folder)]}
     digest = hashlib.sha1(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
-    return Path(cache_dir) / f"mpii_{split}_{spec.crop_res}px_{digest}.h5"
+    return Path(cache_dir or shared_cache_dir(CACHE_NAME)) / f"mpii_{split}_{spec.crop_res}px_{digest}.h5"
 
 
 def _crop_people(job: tuple[Path, np.ndarray, np.ndarray, int]) -> tuple[np.ndarray | None, str]:
@@ -111,21 +113,15 @@ def build_crop_cache(records: PersonRecords, image_dir: Path, path: Path, spec: 
     groups = np.split(np.argsort(first, kind="stable"), np.cumsum(counts)[:-1])
     jobs = [(image_dir / names[i], matrices[g], records.box_px[g] * spec.margin, spec.crop_res)
             for i, g in enumerate(groups)]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_path(path) as temp:
         skipped = _write_cache(temp, records, jobs, groups, matrices, spec, image_dir, path.name, workers)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    os.replace(temp, path)
     if skipped:
         logger.warning(f"crop cache: skipped {len(skipped)} of {len(records)} people whose image is missing or unreadable "
                        f"(first: {skipped[0]})")
     return path
 
 
-def prepare_split(data_dir: str | Path, split: str, spec: CacheSpec, cache_dir: str | Path = DEFAULT_CACHE_DIR,
+def prepare_split(data_dir: str | Path | None, split: str, spec: CacheSpec, cache_dir: str | Path | None = None,
                   workers: int = 0) -> Path:
     """The crop cache of a split, built on first use."""
     path = cache_path(data_dir, split, spec, cache_dir)
@@ -158,5 +154,5 @@ def dataset_mean_std(cache_file: Path) -> tuple[np.ndarray, np.ndarray]:
         stats = json.loads(stats_file.read_text())
         return np.asarray(stats["mean"]), np.asarray(stats["std"])
     mean, std = compute_mean_std(cache_file)
-    stats_file.write_text(json.dumps({"mean": mean.tolist(), "std": std.tolist()}))
+    write_text_atomic(json.dumps({"mean": mean.tolist(), "std": std.tolist()}), stats_file)
     return mean, std

@@ -6,6 +6,7 @@ Each epoch ends with PCKh@0.5 on the validation people (head-normalised, image p
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -17,22 +18,28 @@ from stacked_hourglass.annotations import load_split, mpii_folder
 from stacked_hourglass.checkpoint import KIND, STRIDE, checkpoint_fields
 from stacked_hourglass.dataset import (CropCacheDataset, JpegDataset, PoseDataset, SampleSettings, collate,
                                        worker_init)
+from stacked_hourglass.inference import predict
 from stacked_hourglass.loss import LossSettings, hourglass_loss
 from stacked_hourglass.model import HourglassConfig, HourglassNet, normalise_input
 from stacked_hourglass.pictures import prediction_picture
-from stacked_hourglass.prepare import DEFAULT_CACHE_DIR, CacheSpec, dataset_mean_std, prepare_split
-from stacked_hourglass.run import default_data_dir, predict
+from stacked_hourglass.prepare import CACHE_NAME, CacheSpec, dataset_mean_std, prepare_split
 from utils.checkpoints import config_from_dict
 from utils.metrics import mpii_pckh_table
+from utils.paths import CACHE_DESCRIPTION
 from utils.sampling import EpochSampler
 from utils.schedules import TimeBudget, cosine_schedule
-from utils.training import LoopSettings, Run, Trainer, build_optimizer, start_run
+from utils.runs import Run, RunSettings, start_run
+from utils.training import LoopSettings, Trainer, build_optimizer
 
 METRIC = "PCKh@0.5"
+# HourglassConfig fields set by options of another name (see model_config).
+MODEL_OPTION_OF = {"intermediate_supervision": "remove_intermediate_supervision",
+                   "batch_norm_affine": "no_batch_norm_affine"}
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
-    model = parser.add_argument_group("hourglass model (ignored when --load resumes: the checkpoint's are used)")
+    model = parser.add_argument_group("hourglass model (a resumed run keeps the checkpoint's network; giving "
+                                      "another value with --load is an error)")
     model.add_argument("--stacks", type=int, default=2, help="hourglass modules")
     model.add_argument("--blocks", type=int, default=1, help="residual blocks per hourglass level and after each stack")
     model.add_argument("--features", type=int, default=256, help="channels through the hourglasses")
@@ -45,7 +52,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--scale_weight_factor", type=float, default=1.0, help="multiply all weights at init")
     model.add_argument("--use_layer_norm", action="store_true", help="layer norm (no batch statistics) for batch norm")
     model.add_argument("--no_batch_norm_affine", action="store_true", help="normalisation layers without scale/shift")
-    model.add_argument("--batch_norm_momentum", type=float, default=0.1)
+    model.add_argument("--batch_norm_momentum", type=float, default=0.1,
+                       help="weight of each batch in the running statistics of batch norm")
     model.add_argument("--predict_joint_visibility", action="store_true", help="add a per-joint visibility head")
     model.add_argument("--joint_visibility_loss_coeff", type=float, default=1.0, help="weight of its BCE loss")
     model.add_argument("--attention", action="store_true",
@@ -53,10 +61,12 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     data = parser.add_argument_group("hourglass data")
     data.add_argument("--data_source", choices=("cache", "jpeg"), default="cache",
                       help="cache: person crops prepared once in one HDF5 file per split; jpeg: the original images")
-    data.add_argument("--cache_dir", default=str(DEFAULT_CACHE_DIR), help="where crop caches and statistics live")
+    data.add_argument("--cache_dir", default=None,
+                      help=f"where crop caches and statistics live (default: {CACHE_NAME}/ in {CACHE_DESCRIPTION})")
     data.add_argument("--cache_res", type=int, default=None, help="cached crop side px (default 1.5 x input_res)")
     data.add_argument("--augment_training_data", action=argparse.BooleanOptionalAction, default=True,
-                      help="scale, rotation, flip and colour augmentation (REFERENCE.md)")
+                      help="scale, rotation, flip and colour augmentation, as the hourglass papers (see "
+                           "stacked_hourglass/README.md)")
     data.add_argument("--scale_octaves", type=float, default=0.25,
                       help="augmentation: box scale 2^N(0, s) clipped to +-2s octaves (0: off)")
     data.add_argument("--rotation_prob", type=float, default=0.4,
@@ -73,12 +83,14 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--sigma", type=float, default=1.0, help="target Gaussian std, heatmap px")
     data.add_argument("--valid_limit", type=int, default=None, help="validate on the first N validation people only")
     optim = parser.add_argument_group("hourglass optimisation")
-    optim.add_argument("--optimizer", choices=("rmsprop", "adam"), default="rmsprop")
-    optim.add_argument("--weight_decay", type=float, default=0.0)
+    optim.add_argument("--optimizer", choices=("rmsprop", "adam"), default="rmsprop",
+                       help="RMSprop, as the hourglass paper, or Adam (--use_amsprop: Adam with AMSGrad)")
+    optim.add_argument("--weight_decay", type=float, default=0.0, help="L2 weight decay of the optimizer")
     optim.add_argument("--lr_schedule", choices=("step", "cosine"), default="step",
                        help="step: x lr_gamma at each of --lr_milestones (epochs); cosine: per step down to 0")
-    optim.add_argument("--lr_milestones", type=int, nargs="*", default=[60, 90])
-    optim.add_argument("--lr_gamma", type=float, default=0.1)
+    optim.add_argument("--lr_milestones", type=int, nargs="*", default=[60, 90],
+                       help="--lr_schedule step: epochs after which the learning rate is multiplied by --lr_gamma")
+    optim.add_argument("--lr_gamma", type=float, default=0.1, help="--lr_schedule step: the factor at each milestone")
     optim.add_argument("--max_train_minutes", type=float, default=None,
                        help="end the epoch running when this much time has passed since the start, then stop; "
                        "--lr_schedule cosine then anneals over this budget where it ends before --epochs")
@@ -160,11 +172,12 @@ def make_validate(run: Run, valid_set: PoseDataset, opts, mean_rgb: torch.Tensor
 
 
 def train(opts: argparse.Namespace) -> dict[str, float]:
-    run = start_run(opts, KIND)
+    run = start_run(RunSettings.from_options(opts), KIND)
     resume = run.resume_from
+    run.keep_checkpoint_network(asdict(model_config(opts)), MODEL_OPTION_OF)
     config = (config_from_dict(HourglassConfig, resume["model_config"], opts.load) if resume else model_config(opts))
     saved_mean = resume["normalisation"]["mean_rgb"].numpy() if resume else None
-    data_dir = Path(opts.data_dir) if opts.data_dir else default_data_dir()
+    data_dir = mpii_folder(opts.data_dir)
     if not run.dist.is_main:
         run.dist.barrier()  # the first process prepares the crop caches, the others then read them
     train_set, valid_set, mean, std = build_datasets(opts, data_dir, config.input_res, saved_mean)
@@ -174,7 +187,8 @@ def train(opts: argparse.Namespace) -> dict[str, float]:
         std = resume["normalisation"]["std_rgb"].numpy()
     mean_t, std_t = (torch.as_tensor(np.asarray(v), dtype=torch.float32) for v in (mean, std))
     model = HourglassNet(config).to(memory_format=torch.channels_last)
-    optimizer = build_optimizer(model.parameters(), opts.optimizer, opts.lr, opts.use_amsprop, opts.weight_decay)
+    optimizer = build_optimizer(model.parameters(), opts.optimizer, run.learning_rate(), opts.use_amsprop,
+                                opts.weight_decay)
     sampler = EpochSampler(len(train_set), opts.batch_size, seed=opts.seed, rank=run.dist.rank,
                            world_size=run.dist.world_size)
     loader = DataLoader(train_set, batch_size=opts.batch_size, sampler=sampler, num_workers=opts.workers,
@@ -213,7 +227,7 @@ def train(opts: argparse.Namespace) -> dict[str, float]:
             # Measured before each step, so that the learning rate after the step follows the time spent so far.
             if opts.max_train_minutes and budget.update() >= 1.0 and trainer.step_in_epoch > 0:
                 run.logger.info(f"--max_train_minutes {opts.max_train_minutes} reached; stopping after this epoch")
-                trainer.settings.epochs = trainer.epoch + 1
+                trainer.request_stop()  # every process reaches the budget at this step (TimeBudget agrees)
                 break
             if any_process_without_images("image" not in batch):
                 empty_steps += 1  # every process skips the step, so that their gradient exchanges stay paired

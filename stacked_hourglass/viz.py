@@ -4,7 +4,7 @@ the saliency map (one PNG per person, one row per joint).
 Saliency (Simonyan et al. 2014): the gradient of the joint's heatmap peak with respect to the input pixels (uint8
 RGB values, before normalisation), its absolute value's maximum over colour channels, scaled per joint to its 99.5th
 percentile. The `_with_skeleton` variant draws the predicted skeleton on the input and rings the row's joint.
-People: each image of `--img_dir` (whole image, or per box of `--boxes`), or the `--split` people of an MPII-format
+People: each image of `--image_dir` (whole image, or per box of `--boxes`), or the `--split` people of an MPII-format
 `--data_dir` (the embedded default without either). The network comes from `--load` alone (a hourglass or a stitched
 checkpoint), which holds the architecture: there are no --stacks/--features options to set or check.
 """
@@ -20,9 +20,9 @@ import torch.nn.functional as F
 from stacked_hourglass import transforms
 from stacked_hourglass.checkpoint import STRIDE, load_hourglass
 from stacked_hourglass.heatmaps import decode
+from stacked_hourglass.inference import plain_loader
+from stacked_hourglass.inputs import add_people_options, check_people_options, people_to_run
 from stacked_hourglass.model import normalise_input
-from stacked_hourglass.run import add_people_options, people_to_run, plain_loader
-from utils.checkpoints import load_checkpoint
 from utils.errors import InputError
 from utils.plotting import draw_skeleton_2d, new_figure, save_figure, side_colour, side_legend, unique_stems
 from utils.run_logging import get_logger
@@ -38,7 +38,7 @@ def options_for(with_skeleton: bool):
     def add_options(parser: argparse.ArgumentParser) -> None:
         parser.set_defaults(output_dir=f"outputs/viz/{name}")
         group = parser.add_argument_group(name)
-        add_people_options(group, "--img_dir")
+        add_people_options(group)
         group.add_argument("--stack", type=int, default=-1, help="whose heatmaps: stack index (-1: the last)")
         group.add_argument("--max_images", type=int, default=20, help="draw at most this many people")
         group.add_argument("--dpi", type=int, default=70, help="pixels per inch of the PNGs")
@@ -49,22 +49,9 @@ def options_for(with_skeleton: bool):
 def check_options(opts: argparse.Namespace) -> str | None:
     if not opts.load:
         return "--load CHECKPOINT is required (a hourglass checkpoint of train.py hourglass_mpii, or a stitched one)"
-    if opts.boxes and not opts.img_dir:
-        return "--boxes needs --img_dir"
     if opts.max_images <= 0:
         return f"--max_images must be positive, got {opts.max_images}"
-    return None
-
-
-def load_any_hourglass(path: str, device: torch.device):
-    """(model, mean_rgb, std_rgb, input_res) from a hourglass checkpoint or the hourglass inside a stitched one."""
-    if load_checkpoint(path).get("kind") == "stitched":
-        from stitched.network import load_stitched
-
-        network = load_stitched(path).to(device).eval()
-        return network.hourglass, network.mean_rgb, network.std_rgb, network.input_res
-    model, config, extras = load_hourglass(path, device)
-    return model, extras["mean_rgb"], extras["std_rgb"], config.input_res
+    return check_people_options(opts)
 
 
 def saliency_and_heatmaps(model: torch.nn.Module, image: torch.Tensor, mean_rgb: torch.Tensor, std_rgb: torch.Tensor,
@@ -144,10 +131,11 @@ def saliency_figure(image_rgb: np.ndarray, heatmaps: torch.Tensor, saliency: tor
 def run(opts: argparse.Namespace) -> list[Path]:
     with_skeleton = opts.script.endswith("_with_skeleton")
     device = torch.device(opts.device)
-    model, mean_rgb, std_rgb, input_res = load_any_hourglass(opts.load, device)
+    model, config, extras = load_hourglass(opts.load, device)  # a hourglass checkpoint or a stitched one's part
+    mean_rgb, std_rgb, input_res = extras["mean_rgb"], extras["std_rgb"], config.input_res
     if not -model.config.stacks <= opts.stack < model.config.stacks:
         raise InputError(f"--stack {opts.stack}: {opts.load} holds {model.config.stacks} stack(s)")
-    image_dir, records = people_to_run(opts.img_dir, opts.boxes, opts.data_dir, opts.split)
+    image_dir, records = people_to_run(opts.image_dir, opts.boxes, opts.data_dir, opts.split)
     records = records.subset(np.arange(min(len(records), opts.max_images)))
     stems = unique_stems(list(records.image_names))
     written, skipped = [], []

@@ -19,15 +19,16 @@ import torch
 from stacked_hourglass import transforms
 from stacked_hourglass.checkpoint import STRIDE
 from stacked_hourglass.prepare import warp_crop
-from twod_threed.data import load_pose_pairs, resolve_h36m_dir, save_atomic
-from twod_threed.h36m_files import CORRUPT_SEQUENCES
 from stitched.network import heatmap_to_image_matrices
+from twod_threed.data import load_pose_pairs
+from twod_threed.h36m_files import CORRUPT_SEQUENCES, frame_names, h36m_folder
+from utils.atomic import save_torch_atomic
 from utils.errors import InputError
+from utils.paths import cache_dir
 from utils.run_logging import get_logger, progress
-from utils.skeletons import MPII_TO_H36M16_2D
+from utils.skeletons import H36M16_2D_TO_MPII
 
 BOX_ENLARGEMENT = 1.25
-H36M16_2D_TO_MPII = np.argsort(MPII_TO_H36M16_2D)  # the mapping is a permutation of 16 joints
 CACHE_VERSION = 1
 
 
@@ -57,8 +58,9 @@ class FrameSet:
                                dtype=torch.float32)
 
 
-def read_frame_list(h36m_dir: Path, subjects: tuple[int, ...]) -> list[dict]:
-    """Entries of frames.json for `subjects` (corrupt sequences dropped), each checked for its fields."""
+def read_frame_list(h36m_dir: Path, subjects: tuple[int, ...] | None = None) -> list[dict]:
+    """Entries of frames.json for `subjects` (None: all; corrupt sequences dropped), each checked for its fields and
+    named (`name`: 'S9/Walking 1/54138969/000123')."""
     path = h36m_dir / "frames.json"
     if not path.is_file():
         raise InputError(f"{path}: file not found (a list of {{subject, action, camera, frame, image}} for the "
@@ -73,8 +75,9 @@ def read_frame_list(h36m_dir: Path, subjects: tuple[int, ...]) -> list[dict]:
         if missing:
             raise InputError(f"{path}: entry {position} lacks the field(s) {missing}")
         subject = int(str(entry["subject"]).lstrip("S"))
-        if subject in subjects and (subject, entry["action"]) not in CORRUPT_SEQUENCES:
-            kept.append({**entry, "subject": subject})
+        if (subjects is None or subject in subjects) and (subject, entry["action"]) not in CORRUPT_SEQUENCES:
+            name = frame_names([subject], [entry["action"]], [entry["camera"]], [entry["frame"]])[0]
+            kept.append({**entry, "subject": subject, "name": str(name)})
     return kept
 
 
@@ -85,18 +88,16 @@ def person_boxes(joints_2d_px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _cache_file(h36m_dir: Path, subjects: tuple[int, ...], input_res: int, entries: list[dict]) -> Path:
-    from synthetic.cache import cache_root
-
     listing = h36m_dir / "frames.json"
     key = f"{CACHE_VERSION}|{h36m_dir.resolve()}|{sorted(subjects)}|{input_res}|{len(entries)}|" \
           f"{listing.stat().st_size}|{listing.stat().st_mtime_ns}"
-    return cache_root() / "stitched" / f"frames_{hashlib.sha1(key.encode()).hexdigest()[:16]}.pt"
+    return cache_dir("stitched") / f"frames_{hashlib.sha1(key.encode()).hexdigest()[:16]}.pt"
 
 
 def load_frames(data_dir: str | Path | None, subjects: tuple[int, ...], input_res: int) -> FrameSet:
     """Crops and labels of every listed frame of `subjects`; built once (progress bar), then read from the cache.
     Frames whose image is missing or unreadable are skipped and counted."""
-    h36m_dir = resolve_h36m_dir(data_dir)
+    h36m_dir = h36m_folder(data_dir)
     entries = read_frame_list(h36m_dir, subjects)
     if not entries:
         raise InputError(f"{h36m_dir / 'frames.json'}: no frames of subjects {list(subjects)}")
@@ -108,11 +109,11 @@ def load_frames(data_dir: str | Path | None, subjects: tuple[int, ...], input_re
     row_of = {name: row for row, name in enumerate(pairs.names())}
     rows, images, matrices, names, skipped = [], [], [], [], []
     for entry in progress(entries, desc="cropping Human3.6M frames"):
-        name = f"S{entry['subject']}/{entry['action']}/{entry['camera']}/{int(entry['frame']):06d}"
+        name = entry["name"]
         if name not in row_of:
             raise InputError(f"{h36m_dir / 'frames.json'}: frame {name} has no pose in the pose files")
         row = row_of[name]
-        joints_mpii = pairs.joints_2d_px[row].numpy()[H36M16_2D_TO_MPII]
+        joints_mpii = pairs.joints_2d_px[row].numpy()[list(H36M16_2D_TO_MPII)]
         center, side = person_boxes(joints_mpii[None])
         image_to_input = transforms.crop_matrix(center[0], side[0], input_res)
         crop = warp_crop(h36m_dir / entry["image"], image_to_input, float(side[0]), input_res)
@@ -131,9 +132,9 @@ def load_frames(data_dir: str | Path | None, subjects: tuple[int, ...], input_re
     index = torch.as_tensor(rows)
     frames = FrameSet(images=torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous(),
                       image_to_input=torch.as_tensor(np.stack(matrices), dtype=torch.float64),
-                      joints_2d_px=pairs.joints_2d_px[index][:, torch.as_tensor(H36M16_2D_TO_MPII)].float(),
+                      joints_2d_px=pairs.joints_2d_px[index][:, list(H36M16_2D_TO_MPII)].float(),
                       root_relative_mm=pairs.root_relative_mm[index].float(), names=np.asarray(names))
-    save_atomic({"images": frames.images, "image_to_input": frames.image_to_input,
+    save_torch_atomic({"images": frames.images, "image_to_input": frames.image_to_input,
                  "joints_2d_px": frames.joints_2d_px, "root_relative_mm": frames.root_relative_mm,
                  "names": [str(name) for name in frames.names]}, cache_file)
     return frames

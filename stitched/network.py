@@ -3,13 +3,13 @@
     hourglass (MPII-16 heatmaps) -> soft-argmax (heatmap px) -> inverse crop (image px, MPII order)
       -> MPII -> H36M16_2D joint mapping -> the lifter's input normalisation -> lifter -> root-relative mm
 
-Every step is differentiable, so a 3D loss trains the hourglass too. The network is built from a hourglass and a
-lifter checkpoint, or from one stitched checkpoint, which holds both networks' configs, weights and statistics.
+Every step is differentiable, so a 3D loss trains the hourglass too. `stitched.checkpoint` builds it from a
+hourglass and a lifter checkpoint, or from one stitched checkpoint, which holds both networks' configs, weights and
+statistics.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,18 +17,12 @@ import torch
 from torch import nn
 
 from stacked_hourglass import transforms
-from stacked_hourglass.checkpoint import STRIDE, load_hourglass
+from stacked_hourglass.checkpoint import STRIDE
 from stacked_hourglass.model import HourglassConfig, HourglassNet, normalise_input
 from stitched.soft_argmax import SoftArgmax, to_image_pixels
-from twod_threed.checkpoint import load_lifter
 from twod_threed.model import Lifter, LifterConfig
 from twod_threed.normalization import Normaliser
-from utils.checkpoints import config_from_dict, load_checkpoint
-from utils.run_logging import get_logger
 from utils.skeletons import MPII_TO_H36M16_2D
-
-KIND = "stitched"
-
 
 @dataclass
 class StitchedConfig:
@@ -95,45 +89,3 @@ def heatmap_to_image_matrices(image_to_input: np.ndarray, stride: int = STRIDE) 
     """(B, 2, 3) image px -> input px crop matrices to (B, 2, 3) heatmap px -> image px matrices (float32)."""
     image_to_heatmap = transforms.compose(transforms.heatmap_matrix(stride), np.asarray(image_to_input))
     return torch.as_tensor(transforms.invert(image_to_heatmap), dtype=torch.float32)
-
-
-def stitch(hourglass_path: str | Path, lifter_path: str | Path, softargmax_beta: float = 50.0,
-           learnable_beta: bool = False) -> StitchedNetwork:
-    """Join a trained hourglass and a trained lifter (both from their checkpoint files alone)."""
-    hourglass, hourglass_config, extras = load_hourglass(hourglass_path)
-    lifter, lifter_config, normaliser = load_lifter(lifter_path)
-    if normaliser.mode == "dataset":
-        get_logger().warning(f"{lifter_path}: this lifter standardises 2D input with Human3.6M pixel statistics "
-                             f"(--dataset_normalization); on images of other sizes its input is off. A lifter "
-                             f"trained with the default per-pose normalisation suits stitching better.")
-    config = StitchedConfig(asdict(hourglass_config), asdict(lifter_config), softargmax_beta, learnable_beta)
-    network = StitchedNetwork(config, normaliser, extras["mean_rgb"].cpu(), extras["std_rgb"].cpu())
-    network.hourglass.load_state_dict(hourglass.state_dict())
-    network.lifter.load_state_dict(lifter.state_dict())
-    return network.to(memory_format=torch.channels_last)
-
-
-def checkpoint_fields(network: StitchedNetwork) -> dict[str, Any]:
-    """The self-describing part of a stitched checkpoint (`LoopSettings.checkpoint_fields`)."""
-    return {"kind": KIND, "model_config": asdict(network.config),
-            "normalisation": {"mode": network.normalisation_mode}}
-
-
-def load_stitched(path: str | Path) -> StitchedNetwork:
-    """Rebuild a stitched network from its checkpoint file alone (CPU; move it with `.to(device)`)."""
-    payload = load_checkpoint(path, kind=KIND)
-    config = config_from_dict(StitchedConfig, payload["model_config"], path)
-    state = payload["model_state"]
-    normaliser = Normaliser(payload["normalisation"]["mode"], *(state[f"lifter_{k}"] for k in
-                                                                ("mean_2d", "std_2d", "mean_3d", "std_3d")))
-    network = StitchedNetwork(config, normaliser, state["mean_rgb"], state["std_rgb"])
-    network.load_state_dict(state)
-    return network.to(memory_format=torch.channels_last)
-
-
-def build_network(load: str | None, load_hourglass: str | None, load_2d3d: str | None,
-                  softargmax_beta: float = 50.0, learnable_beta: bool = False) -> StitchedNetwork:
-    """`--load S` (a stitched checkpoint) wins over `--load_hourglass H --load_2d3d L`."""
-    if load:
-        return load_stitched(load)
-    return stitch(load_hourglass, load_2d3d, softargmax_beta, learnable_beta)

@@ -1,6 +1,6 @@
 """`python run.py stitched_mpii`: RGB images -> 2D joints (image px) and root-relative 3D joints (mm).
 
-Input: a folder of images (`--img_dir`, one person per whole image, or per box of `--boxes` JSON
+Input: a folder of images (`--image_dir`, one person per whole image, or per box of `--boxes` JSON
 {image name: [[x1, y1, x2, y2], ...]}), or a split of an MPII-format dataset (`--data_dir`, `--split`; the embedded
 default when neither is given). Output in `--output_dir`:
 - `stitched_predictions.npz`: `preds` (N, 16, 2) MPII order, image px (what `eval.py mpii_PCKh` reads), `poses_3d`
@@ -18,13 +18,15 @@ import numpy as np
 import scipy.io
 import torch
 
-from stacked_hourglass.run import add_people_options, people_to_run, plain_loader
-from stitched.network import StitchedNetwork, build_network, heatmap_to_image_matrices
-from stitched.train import add_network_options, check_network_options
-from twod_threed.checkpoint import with_root
+from stacked_hourglass.inference import plain_loader
+from stacked_hourglass.inputs import add_people_options, check_people_options, people_to_run
+from stitched.checkpoint import build_network
+from stitched.network import StitchedNetwork, heatmap_to_image_matrices
+from stitched.network_options import add_network_options, check_network_options, softargmax_beta
 from utils.compiling import compile_model
 from utils.precision import Precision, choose_precision
 from utils.run_logging import get_logger, progress
+from utils.skeletons import with_root
 
 OUTPUT_STEM = "stitched_predictions"
 
@@ -33,13 +35,11 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(batch_size=16, output_dir="outputs/stitched_mpii")
     add_network_options(parser)
     group = parser.add_argument_group("stitched_mpii")
-    add_people_options(group, "--img_dir")
+    add_people_options(group)
 
 
 def check_options(opts: argparse.Namespace) -> str | None:
-    if opts.boxes and not opts.img_dir:
-        return "--boxes needs --img_dir"
-    return check_network_options(opts)
+    return check_people_options(opts) or check_network_options(opts)
 
 
 @torch.no_grad()
@@ -84,11 +84,11 @@ def run(opts: argparse.Namespace) -> Path:
     device = torch.device(opts.device)
     precision = choose_precision(device, opts.amp, opts.amp_dtype)
     logger.info(precision.describe())
-    network = build_network(opts.load, opts.load_hourglass, opts.load_2d3d, opts.softargmax_beta,
+    network = build_network(opts.load, opts.load_hourglass, opts.load_2d3d, softargmax_beta(opts),
                             opts.learnable_beta).to(device)
     if opts.compile:
         network = compile_model(network, device)
-    image_dir, records = people_to_run(opts.img_dir, opts.boxes, opts.data_dir, opts.split)
+    image_dir, records = people_to_run(opts.image_dir, opts.boxes, opts.data_dir, opts.split)
     loader = plain_loader(records, image_dir, network.input_res, opts.batch_size, opts.workers)
     result = predict(network, loader, len(records), device, precision)
     if result["skipped"]:

@@ -13,34 +13,18 @@ from typing import Iterator
 import torch
 from torch import nn
 
-from generative_models.prior import (PosePrior, add_prior_options, check_prior_options, prior_from_options,
-                                     prior_loss_term)
 from stacked_hourglass.heatmaps import gaussian_targets
 from stacked_hourglass.loss import heatmap_mse
+from stitched.checkpoint import KIND, build_network, checkpoint_fields, load_stitched
 from stitched.frames import FrameSet, load_frames
-from stitched.network import StitchedNetwork, build_network, checkpoint_fields, load_stitched
-from twod_threed.h36m_files import TEST_SUBJECTS, TRAIN_SUBJECTS
-from twod_threed.train import test_metrics
+from stitched.network import StitchedNetwork
+from stitched.network_options import add_network_options, check_network_options, softargmax_beta
+from twod_threed.h36m_files import add_subject_options, check_subject_options
+from utils.metrics import h36m_errors_mm
+from utils.penalties import PosePenalty
+from utils.runs import RunSettings, start_run
 from utils.sampling import EpochSampler
-from utils.training import LoopSettings, Trainer, build_optimizer, start_run
-
-
-def add_network_options(parser: argparse.ArgumentParser) -> None:
-    """How to build the stitched network: two stage checkpoints or one stitched checkpoint (`--load`)."""
-    group = parser.add_argument_group("stitched network")
-    group.add_argument("--load_hourglass", default=None, help="hourglass checkpoint (train.py hourglass_mpii)")
-    group.add_argument("--load_2d3d", default=None, help="lifter checkpoint (train.py 2d3d_h36m)")
-    group.add_argument("--softargmax_beta", type=float, default=50.0,
-                       help="soft-argmax inverse temperature (heatmaps have peak 1; higher is sharper)")
-    group.add_argument("--learnable_beta", action="store_true", help="learn one soft-argmax temperature per joint")
-
-
-def check_network_options(opts: argparse.Namespace) -> str | None:
-    if not opts.load and not (opts.load_hourglass and opts.load_2d3d):
-        return "give --load_hourglass H and --load_2d3d L (the two stages), or --load S (a stitched checkpoint)"
-    if opts.softargmax_beta <= 0:
-        return f"--softargmax_beta must be positive, got {opts.softargmax_beta}"
-    return None
+from utils.training import LoopSettings, Trainer, build_optimizer
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -51,9 +35,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
                        help="weight of the hourglass heatmap MSE on the frames' 2D labels (0: 3D loss only)")
     group.add_argument("--freeze_hourglass", action="store_true", help="keep the hourglass fixed (eval mode)")
     group.add_argument("--freeze_2d3d", action="store_true", help="keep the lifter fixed (eval mode)")
-    group.add_argument("--train_subjects", type=int, nargs="+", default=list(TRAIN_SUBJECTS))
-    group.add_argument("--test_subjects", type=int, nargs="+", default=list(TEST_SUBJECTS))
-    add_prior_options(parser)
+    add_subject_options(group)
 
 
 def check_options(opts: argparse.Namespace) -> str | None:
@@ -61,9 +43,7 @@ def check_options(opts: argparse.Namespace) -> str | None:
         return "--freeze_hourglass and --freeze_2d3d together leave nothing to train"
     if opts.heatmap_loss_weight < 0:
         return f"--heatmap_loss_weight must be >= 0, got {opts.heatmap_loss_weight}"
-    if set(opts.train_subjects) & set(opts.test_subjects):
-        return f"--train_subjects and --test_subjects overlap: {sorted(set(opts.train_subjects) & set(opts.test_subjects))}"
-    return check_prior_options(opts) or check_network_options(opts)
+    return check_subject_options(opts) or check_network_options(opts)
 
 
 def freeze(network: StitchedNetwork, hourglass: bool, lifter: bool) -> list[nn.Parameter]:
@@ -92,7 +72,7 @@ class FrameBatches:
                    "root_relative_mm": self.root_relative_mm[index], "joints_hm": self.joints_hm[index]}
 
 
-def make_loss(heatmap_loss_weight: float, prior: PosePrior | None = None, prior_weight: float = 0.0):
+def make_loss(heatmap_loss_weight: float, prior: PosePenalty | None = None):
     def loss_fn(model: nn.Module, batch: dict[str, torch.Tensor]):
         output = model(batch["images"], batch["heatmap_to_image"])
         error_mm = torch.linalg.vector_norm(output["root_relative_mm"] - batch["root_relative_mm"], dim=-1).mean()
@@ -105,8 +85,8 @@ def make_loss(heatmap_loss_weight: float, prior: PosePrior | None = None, prior_
             loss = loss + heatmap_loss_weight * heatmap_loss
             logs["heatmap_loss"] = heatmap_loss.detach()
         if prior is not None:
-            prior_loss = prior_loss_term(prior, output["root_relative_mm"])
-            loss = loss + prior_weight * prior_loss
+            prior_loss = prior.loss(output["root_relative_mm"])  # (B, 16, 3) root-relative mm
+            loss = loss + prior.weight * prior_loss
             logs["prior_loss"] = prior_loss.detach()
         return loss, logs
 
@@ -125,33 +105,35 @@ def evaluate(network: nn.Module, frames: FrameSet, device: torch.device, batch_s
         output = network(images, matrices[rows].to(device))
         predicted_3d.append(output["root_relative_mm"].float().cpu())
         predicted_2d.append(output["joints_2d_px"].float().cpu())
-    metrics = test_metrics(torch.cat(predicted_3d), frames.root_relative_mm)
+    metrics = h36m_errors_mm(torch.cat(predicted_3d), frames.root_relative_mm)
     error_2d = torch.linalg.vector_norm(torch.cat(predicted_2d) - frames.joints_2d_px, dim=-1).mean()
     return {**metrics, "joint_error_2d_px": float(error_2d)}
 
 
-def run_train(opts: argparse.Namespace) -> int:
-    run = start_run(opts, kind="stitched")
-    network = load_stitched(opts.load) if run.resume_from is not None else build_network(
-        None, opts.load_hourglass, opts.load_2d3d, opts.softargmax_beta, opts.learnable_beta)
+def run_train(opts: argparse.Namespace, prior: PosePenalty | None = None) -> int:
+    """Fine-tune end to end; `prior` (the entry point passes the pose prior of --prior_checkpoint) adds its weight
+    (--prior_weight) x its loss on the predicted poses."""
+    run = start_run(RunSettings.from_options(opts), KIND)
+    network = load_stitched(opts.load).model if run.resume_from is not None else build_network(
+        None, opts.load_hourglass, opts.load_2d3d, softargmax_beta(opts), opts.learnable_beta)
     network = network.to(run.device)
     trainable = freeze(network, opts.freeze_hourglass, opts.freeze_2d3d)
     train_frames = load_frames(opts.data_dir, tuple(opts.train_subjects), network.input_res)
     test_frames = load_frames(opts.data_dir, tuple(opts.test_subjects), network.input_res)
-    prior = prior_from_options(opts, run.device)
+    prior = prior and prior.to(run.device)
     before = (run.resume_from or {}).get("extra", {}).get("before_fine_tuning") or evaluate(network, test_frames,
                                                                                             run.device)
     run.logger.info(f"[{run.name}] {len(train_frames)} training / {len(test_frames)} test frames; stitched without "
                     f"fine-tuning: test MPJPE {before['mpjpe_mm']:.2f} mm, P-MPJPE {before['p_mpjpe_mm']:.2f} mm, "
                     f"2D error {before['joint_error_2d_px']:.2f} px")
     run.logger.scalars(before, 0, prefix="valid/")
-    optimizer = build_optimizer(trainable, "adam", opts.lr, amsgrad=opts.use_amsprop)
+    optimizer = build_optimizer(trainable, "adam", run.learning_rate(), amsgrad=opts.use_amsprop)
     sampler = EpochSampler(len(train_frames), opts.batch_size, seed=opts.seed, rank=run.dist.rank,
                            world_size=run.dist.world_size)
     settings = LoopSettings(epochs=opts.epochs, metric_name="mpjpe_mm", higher_is_better=False,
                             grad_clip=opts.grad_clip, checkpoint_every=opts.checkpoint_every,
                             checkpoint_fields={**checkpoint_fields(network), "extra": {"before_fine_tuning": before}})
-    trainer = Trainer(run, network, optimizer, make_loss(opts.heatmap_loss_weight, prior, opts.prior_weight),
+    trainer = Trainer(run, network, optimizer, make_loss(opts.heatmap_loss_weight, prior),
                       sampler, FrameBatches(train_frames, run.device),
                       lambda model: evaluate(model, test_frames, run.device), settings)
     after = trainer.fit()

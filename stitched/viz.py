@@ -1,13 +1,13 @@
 """`viz.py 2d_overlay | 2d_overlay_3d_pred | 2d_overlay_3d_gt_3d_pred | 2d_gt_3d_gt_3d_pred`: one PNG per person.
 
-- 2d_overlay: the estimated 2D pose over its image (`--img_dir --2d_pose_estimations`);
+- 2d_overlay: the estimated 2D pose over its image (`--image_dir --2d_pose_estimations`);
 - 2d_overlay_3d_pred: and the predicted 3D pose beside it (`--3d_pose_estimation`);
 - 2d_overlay_3d_gt_3d_pred: and the ground-truth 3D pose as a third panel (`--3d_pose_ground_truths`, or the
   predictions file's own `ground_truth_3d`);
-- 2d_gt_3d_gt_3d_pred: the 2D ground truth (over its image when `--img_dir` finds it, else on a blank canvas),
+- 2d_gt_3d_gt_3d_pred: the 2D ground truth (over its image when `--image_dir` finds it, else on a blank canvas),
   the 3D ground truth and the 3D prediction; rows are those of `--3d_pose_estimation`.
 Files: anything `run.py hourglass_mpii | 2d3d_h36m | stitched_mpii` writes and the ground-truth formats of
-`utils/pose_files.py` (MPII json/h5/mat/npz, Human3.6M folders by frame name, MMPose npz). Rows of different files
+`stitched/pose_files.py` (MPII json/h5/mat/npz, Human3.6M folders by frame name, MMPose npz). Rows of different files
 are paired by image/frame name (people of one image by box centre), or by order when a file has no names.
 PNG names come from the image names: 000000123.png, 000000123_person2.png, S9_Images_Walking_1.54138969_000050.png.
 """
@@ -19,12 +19,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from stitched.pairing import align
+from stitched.h36m_truth import is_h36m_dataset, read_h36m_dataset
+from stitched.pose_files import Poses2D, Poses3D, read_poses_2d, read_poses_3d
 from utils.errors import InputError
 from utils.metrics import mpjpe
-from utils.plotting import (blank_image_axes, draw_skeleton_2d, draw_skeleton_3d, camera_to_plot, equal_limits,
+from utils.plotting import (blank_image_axes, camera_to_plot, draw_skeleton_2d, draw_skeleton_3d, equal_limits,
                             new_figure, save_figure, show_image, side_legend, unique_stems, zoom_to)
-from utils.pose_files import (Poses2D, Poses3D, align, is_h36m_dataset, read_h36m_dataset, read_poses_2d,
-                              read_poses_3d)
 from utils.run_logging import get_logger
 from utils.skeletons import H36M17
 
@@ -51,7 +52,7 @@ def options_for(script: str):
     def add_options(parser: argparse.ArgumentParser) -> None:
         parser.set_defaults(output_dir=f"outputs/viz/{script}")
         group = parser.add_argument_group(script)
-        group.add_argument("--img_dir", required=source_2d == "estimate",
+        group.add_argument("--image_dir", "--img_dir", dest="image_dir", required=source_2d == "estimate",
                            help="folder the image names of the pose files are relative to"
                                 + ("" if source_2d == "estimate" else " (optional: without it, a blank canvas)"))
         if source_2d == "estimate":
@@ -83,8 +84,8 @@ def check_options(opts: argparse.Namespace) -> str | None:
         return f"--max_images must be positive, got {opts.max_images}"
     if opts.dpi < 20:
         return f"--dpi must be at least 20, got {opts.dpi}"
-    if opts.img_dir and not Path(opts.img_dir).is_dir():
-        return f"--img_dir {opts.img_dir} is not a folder"
+    if opts.image_dir and not Path(opts.image_dir).is_dir():
+        return f"--image_dir {opts.image_dir} is not a folder"
     return None
 
 
@@ -113,13 +114,13 @@ def _need_names(names: np.ndarray | None, path: str) -> np.ndarray:
     return names
 
 
-def image_path(img_dir: str | None, *candidates: str) -> Path | None:
-    """The first candidate name that is a file under img_dir."""
-    if not img_dir:
+def image_path(image_dir: str | None, *candidates: str) -> Path | None:
+    """The first candidate name that is a file under image_dir."""
+    if not image_dir:
         return None
     for name in candidates:
-        if name and (Path(img_dir) / name).is_file():
-            return Path(img_dir) / name
+        if name and (Path(image_dir) / name).is_file():
+            return Path(image_dir) / name
     return None
 
 
@@ -177,26 +178,26 @@ def read_rows(opts: argparse.Namespace) -> tuple[Poses2D, Poses3D | None, Poses3
     return poses_2d, predictions, truth, names
 
 
-def choose_rows(poses_2d: Poses2D, names: np.ndarray | None, img_dir: str | None,
+def choose_rows(poses_2d: Poses2D, names: np.ndarray | None, image_dir: str | None,
                 max_images: int) -> tuple[np.ndarray, list[Path | None]]:
-    """Up to max_images rows to draw (not `missing`; with img_dir, only rows whose image is there) and each row's
+    """Up to max_images rows to draw (not `missing`; with image_dir, only rows whose image is there) and each row's
     image path (None: draw on a blank canvas)."""
     count = len(poses_2d)
     keep = np.ones(count, bool) if poses_2d.missing is None else ~poses_2d.missing.astype(bool)
     images: list[Path | None] = [None] * count
-    if not img_dir:
+    if not image_dir:
         return np.flatnonzero(keep)[:max_images], images
     image_names = poses_2d.image_names if poses_2d.image_names is not None else np.full(count, "")
     row_names = names if names is not None else np.full(count, "")
     rows = []
     for row in np.flatnonzero(keep):  # stop looking once enough images are found
-        images[row] = image_path(img_dir, str(row_names[row]), str(image_names[row]))
+        images[row] = image_path(image_dir, str(row_names[row]), str(image_names[row]))
         if images[row] is not None:
             rows.append(row)
             if len(rows) == max_images:
                 break
     if not rows:
-        raise InputError(f"--img_dir {img_dir}: none of the images named in {poses_2d.source} is there "
+        raise InputError(f"--image_dir {image_dir}: none of the images named in {poses_2d.source} is there "
                          f"(first name: '{row_names[0] or image_names[0]}')")
     return np.asarray(rows), images
 
@@ -205,7 +206,7 @@ def run(opts: argparse.Namespace) -> list[Path]:
     source_2d, panels_3d = LAYOUTS[opts.script]
     poses_2d, predictions, truth, names = read_rows(opts)
     count = len(poses_2d)
-    rows, images = choose_rows(poses_2d, names, opts.img_dir, opts.max_images)
+    rows, images = choose_rows(poses_2d, names, opts.image_dir, opts.max_images)
     labels = names if names is not None else np.asarray([f"{i:06d}" for i in range(count)])
     stems = unique_stems([str(label) for label in labels])
     written = []

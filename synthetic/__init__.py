@@ -1,10 +1,11 @@
 """The embedded default dataset: synthetic people in MPII and Human3.6M file formats (see synthetic/README.md).
 
-`default_data_dir()` returns the cached dataset root, generating it once. Importing this package is cheap: the
+`data_root(data_dir)` is what the model packages use: the given `--data_dir`, else the cached synthetic dataset,
+generated once (`default_data_dir(size, seed)` picks another size or seed). Importing this package is cheap: the
 generator (numpy, OpenCV) loads only when a dataset has to be made.
 """
 from __future__ import annotations
 
-from synthetic.cache import GENERATOR_VERSION, cache_root, default_data_dir
+from synthetic.cache import GENERATOR_VERSION, data_root, default_data_dir
 
-__all__ = ["GENERATOR_VERSION", "cache_root", "default_data_dir"]
+__all__ = ["GENERATOR_VERSION", "data_root", "default_data_dir"]

@@ -10,15 +10,17 @@ import sys
 import time
 from pathlib import Path
 
+from utils.cli import Parser
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m synthetic", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m synthetic", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (created; must be empty or absent). Default: the shared cache")
     parser.add_argument("--size", default="small", choices=("tiny", "small", "medium", "large"),
-                        help="how much to generate (see synthetic/README.md); default small")
+                        help="how much to generate (see synthetic/README.md)")
     parser.add_argument("--seed", type=int, default=0, help="random seed; equal seeds give identical files")
-    parser.add_argument("--workers", type=int, default=2, help="processes drawing images (default 2)")
+    parser.add_argument("--workers", type=int, default=2, help="processes drawing images")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing synthetic dataset in --out (a folder with info.json)")
     return parser

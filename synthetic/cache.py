@@ -1,9 +1,10 @@
 """The cached default dataset: generated once per (size, seed), then reused by every command.
 
-Location: `<repo>/.cache/synthetic/<size>_seed<seed>/`, or `$STITCHPOSE_CACHE/synthetic/<size>_seed<seed>/` when the
-environment variable STITCHPOSE_CACHE is set. Generation goes to a temporary folder beside the target and is renamed
+Location: `synthetic/<size>_seed<seed>/` in the shared cache (`utils.paths.cache_root`: `$STITCHPOSE_CACHE`, else
+the repository's `.cache/`). Generation goes to a temporary folder beside the target and is renamed
 into place when complete, under a file lock, so processes that race for it wait and then share one copy.
-This module imports only the standard library; the generator is loaded when a dataset has to be made.
+This module imports only the standard library (and `utils.paths`); the generator is loaded when a dataset has to be
+made.
 """
 from __future__ import annotations
 
@@ -13,13 +14,9 @@ import shutil
 import sys
 from pathlib import Path
 
+from utils.paths import cache_dir
+
 GENERATOR_VERSION = "2.2"
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def cache_root() -> Path:
-    """Folder that holds `synthetic/` (and other caches): $STITCHPOSE_CACHE or <repo>/.cache."""
-    return Path(os.environ.get("STITCHPOSE_CACHE") or REPO_ROOT / ".cache")
 
 
 def is_complete(folder: Path, size: str, seed: int) -> bool:
@@ -66,7 +63,7 @@ _ANNOUNCED: set[Path] = set()
 
 def default_data_dir(size: str = "small", seed: int = 0) -> Path:
     """Root of the cached synthetic dataset (mpii/, h36m/, info.json), generating it first if needed."""
-    target = cache_root() / "synthetic" / f"{size}_seed{seed}"
+    target = cache_dir("synthetic") / f"{size}_seed{seed}"
     if not is_complete(target, size, seed):
         target.parent.mkdir(parents=True, exist_ok=True)
         with _Lock(target.parent / f".{target.name}.lock") as lock:
@@ -76,6 +73,12 @@ def default_data_dir(size: str = "small", seed: int = 0) -> Path:
         _ANNOUNCED.add(target)
         _say(f"using the {size} synthetic dataset (seed {seed}) at {target}")
     return target
+
+
+def data_root(data_dir: str | Path | None) -> Path:
+    """The dataset root a command reads: `--data_dir` when given, else the embedded synthetic dataset (the small
+    size, seed 0, generated once). The one place where the default of `--data_dir` is decided."""
+    return Path(data_dir) if data_dir else default_data_dir()
 
 
 def _generate_into(target: Path, size: str, seed: int, remove_leftovers: bool) -> None:

@@ -6,7 +6,6 @@ Reads only the written files, so the sheet checks what loaders will see.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ import cv2
 import numpy as np
 
 from utils.cameras import H36M_CAMERA_IDS
+from utils.cli import Parser
 from utils.skeletons import H36M32, MPII
 
 TILE = (360, 270)  # width, height of one grid cell, px
@@ -107,7 +107,7 @@ def contact_sheet(data_dir: Path, mpii_count: int = 12, h36m_count: int = 8, col
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m synthetic.contact_sheet", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m synthetic.contact_sheet", description=__doc__.splitlines()[0])
     parser.add_argument("--data_dir", type=Path, default=None, help="dataset root (default: the cached small set)")
     parser.add_argument("--out", type=Path, default=Path("docs/synthetic_contact_sheet.png"), help="PNG to write")
     parser.add_argument("--mpii", type=int, default=12, help="number of MPII images")

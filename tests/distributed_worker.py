@@ -27,7 +27,8 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
 
 from options import Script, dispatch  # noqa: E402
 from utils.sampling import EpochSampler  # noqa: E402
-from utils.training import LoopSettings, Trainer, build_optimizer, start_run  # noqa: E402
+from utils.runs import RunSettings, start_run  # noqa: E402
+from utils.training import LoopSettings, Trainer, build_optimizer  # noqa: E402
 
 INPUTS, OUTPUTS = 6, 2
 
@@ -66,7 +67,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 
 def train(opts: argparse.Namespace) -> int:
-    run = start_run(opts, kind="toy")
+    run = start_run(RunSettings.from_options(opts), kind="toy")
     inputs, targets = make_data(opts.samples)
     model = TinyRegressor(opts.hidden, opts.dropout)
     optimizer = build_optimizer(model.parameters(), opts.optimizer, run.learning_rate(1e-2), amsgrad=opts.use_amsprop)

@@ -7,7 +7,7 @@ import torch
 
 from stacked_hourglass.checkpoint import checkpoint_fields as hourglass_fields
 from stacked_hourglass.model import HourglassConfig, HourglassNet
-from twod_threed.checkpoint import lifter_checkpoint_fields
+from twod_threed.checkpoint import checkpoint_fields as lifter_fields
 from twod_threed.model import Lifter, LifterConfig
 from twod_threed.normalization import Normaliser
 from utils.checkpoints import save_checkpoint
@@ -25,6 +25,6 @@ def write_stage_checkpoints(folder: Path, seed: int = 0) -> tuple[Path, Path]:
                                               "model_state": hourglass.state_dict()})
     normaliser = Normaliser.from_training_data(torch.zeros(4, 16, 2), torch.zeros(4, 16, 3), "per_instance")
     lifter = Lifter(TINY_LIFTER)
-    save_checkpoint(folder / "lifter.pt", {**lifter_checkpoint_fields(TINY_LIFTER, normaliser, {}),
+    save_checkpoint(folder / "lifter.pt", {**lifter_fields(TINY_LIFTER, normaliser, {}),
                                            "model_state": lifter.state_dict()})
     return folder / "hourglass.pt", folder / "lifter.pt"

@@ -1,6 +1,7 @@
 """Lifter checkpoints: what `train.py 2d3d_h36m` stores and what other code needs to use the lifter from the file.
 
-    model, config, normaliser = load_lifter("best.pt", device)
+    model, config, extras = load_lifter("best.pt", device)
+    normaliser = extras["normaliser"]
     root_relative_mm = normaliser.denormalise_3d(model(normaliser.normalise_2d(joints_2d_px)))  # (B, 16, 3)
 
 joints_2d_px: (B, 16, 2) image pixels in H36M16_2D order; the result is root-relative camera-frame mm in
@@ -15,29 +16,36 @@ import torch
 
 from twod_threed.model import Lifter, LifterConfig
 from twod_threed.normalization import Normaliser
-from utils.checkpoints import CheckpointError, config_from_dict, config_to_dict, load_checkpoint
+from utils.checkpoints import CheckpointError, LoadedModel, config_from_dict, config_to_dict, load_checkpoint
 
 KIND = "lifter"
 JOINT_ORDERS = {"input": "h36m16_2d", "output": "h36m16_3d"}
 
 
-def lifter_checkpoint_fields(config: LifterConfig, normaliser: Normaliser, extra: dict[str, Any]) -> dict[str, Any]:
+def checkpoint_fields(config: LifterConfig, normaliser: Normaliser, extra: dict[str, Any]) -> dict[str, Any]:
     """The self-describing part of every lifter checkpoint (goes into `LoopSettings.checkpoint_fields`)."""
     return {"kind": KIND, "model_config": config_to_dict(config), "normalisation": normaliser.state_dict(),
             "joint_orders": dict(JOINT_ORDERS), "extra": extra}
 
 
-def load_lifter(path: str | Path, device: str | torch.device = "cpu") -> tuple[Lifter, LifterConfig, Normaliser]:
-    """Rebuild the trained lifter (in eval mode), its config and its normaliser from a checkpoint file alone."""
-    payload = load_checkpoint(path, kind=KIND, map_location="cpu")
+def load_lifter(path: str | Path, device: str | torch.device = "cpu") -> LoadedModel:
+    """Rebuild the trained lifter (in eval mode) from a checkpoint file alone: a lifter checkpoint, or the lifter part
+    of a composite one such as a stitched network's.
+
+    Returns (model, config, extras). extras: normaliser (its pixel -> input and output -> mm maps, on `device`),
+    joint_orders, epoch, best_metric (test MPJPE, mm, when trained here), options, part_of (the composite kind)."""
+    payload = load_checkpoint(path, kind=KIND, map_location="cpu", part=True)
     config = config_from_dict(LifterConfig, payload["model_config"], path)
     if "normalisation" not in payload:
         raise CheckpointError(f"{path}: missing the field 'normalisation' (the statistics that map pixels to the "
                               f"network input and its output to mm)")
     model = Lifter(config)
     model.load_state_dict(payload["model_state"])
-    normaliser = Normaliser.from_state_dict(payload["normalisation"])
-    return model.to(device).eval(), config, normaliser.to(device)
+    extras = {"normaliser": Normaliser.from_state_dict(payload["normalisation"]).to(device),
+              "joint_orders": dict(JOINT_ORDERS), "epoch": payload.get("epoch"),
+              "best_metric": payload.get("best_metric"), "options": payload.get("options", {}),
+              "part_of": payload.get("part_of")}
+    return LoadedModel(model.to(device).eval(), config, extras)
 
 
 @torch.no_grad()
@@ -48,8 +56,3 @@ def lift(model: Lifter, normaliser: Normaliser, joints_2d_px: torch.Tensor, batc
     outputs = [normaliser.denormalise_3d(model(normaliser.normalise_2d(chunk.to(device))))
                for chunk in joints_2d_px.split(batch_size)]
     return torch.cat(outputs) if outputs else torch.zeros(0, 16, 3, device=device)
-
-
-def with_root(root_relative_mm: torch.Tensor) -> torch.Tensor:
-    """(N, 16, 3) H36M16_3D -> (N, 17, 3) H36M-17 with the root (hip) at the origin."""
-    return torch.cat([torch.zeros_like(root_relative_mm[:, :1]), root_relative_mm], dim=1)

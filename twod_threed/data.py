@@ -2,14 +2,12 @@
 
 `load_pose_pairs(data_dir, subjects)` reads either file layout (see `h36m_files`), turns every sequence into each
 camera's frame, makes the 3D root-relative (H36M16_3D, mm) and the 2D either the distorted projection of the same
-pose (H36M16_2D, px) or detections, and returns whole-dataset tensors. The result is cached (see `cache_dir`),
+pose (H36M16_2D, px) or detections, and returns whole-dataset tensors. The result is cached (`utils.paths.cache_dir`),
 keyed by the source files' paths, sizes and modification times.
 """
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -17,22 +15,18 @@ import numpy as np
 import torch
 
 from twod_threed.augmentation import pack_intrinsics
-from twod_threed.h36m_files import (TEST_SUBJECTS, TRAIN_SUBJECTS, read_baseline_detections, read_h36m_poses,
-                                    read_videopose3d_2d)
+from twod_threed.h36m_files import (TEST_SUBJECTS, TRAIN_SUBJECTS, frame_names, h36m_folder,
+                                    read_baseline_detections, read_h36m_poses, read_videopose3d_2d)
+from utils.atomic import save_torch_atomic
 from utils.cameras import H36M_CAMERA_IDS, Camera, load_h36m_cameras
 from utils.errors import InputError
+from utils.paths import cache_dir
 from utils.run_logging import get_logger
 from utils.skeletons import H36M16_2D_FROM_17, MPII_TO_H36M16_2D, h36m17_from_32
 
 CACHE_VERSION = 2
+CACHE_NAME = "twod_threed"  # the cache folder (utils.paths.cache_dir) of pairs and statistics
 INPUT_2D_SOURCES = ("gt", "detections")  # or the path of a VideoPose3D data_2d_h36m_<source>.npz
-
-
-def cache_dir() -> Path:
-    """Where prepared tensors and statistics are cached: $STITCHPOSE_CACHE/twod_threed or <repo>/.cache/twod_threed."""
-    from synthetic.cache import cache_root
-
-    return cache_root() / "twod_threed"
 
 
 @dataclass
@@ -74,8 +68,7 @@ class PosePairs:
 
     def names(self) -> np.ndarray:
         """(N,) 'S9/Walking 1/54138969/000123' source names."""
-        return np.array([f"S{s}/{a}/{c}/{f:06d}" for s, a, c, f in
-                         zip(self.subjects, self.actions, self.cameras, self.frames.tolist())])
+        return frame_names(self.subjects, self.actions, self.cameras, self.frames.tolist())
 
     def to_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -92,24 +85,6 @@ def rows_by_name(wanted: np.ndarray, available: np.ndarray, source: Path | str) 
         raise InputError(f"{source}: no ground truth for {int(missing.sum())} of {len(wanted)} rows "
                          f"(first: '{wanted[missing][0]}')")
     return rows
-
-
-def resolve_h36m_dir(data_dir: str | Path | None) -> Path:
-    """The folder holding cameras.h5 and S*/ (or data_3d_h36m.npz): --data_dir, its h36m/, or the embedded default."""
-    if data_dir is None:
-        try:
-            from synthetic import default_data_dir
-        except ImportError as error:
-            raise InputError("the embedded synthetic dataset is not available in this checkout; pass --data_dir "
-                             "pointing at a Human3.6M folder (S1..S11 and cameras.h5)") from error
-        data_dir = Path(default_data_dir()) / "h36m"
-    folder = Path(data_dir)
-    if not (folder / "cameras.h5").is_file() and (folder / "h36m" / "cameras.h5").is_file():
-        folder = folder / "h36m"
-    if not (folder / "cameras.h5").is_file():
-        raise InputError(f"{folder / 'cameras.h5'}: file not found (--data_dir must hold the Human3.6M cameras.h5 "
-                         f"next to S1..S11 or data_3d_h36m.npz)")
-    return folder
 
 
 def read_cameras(path: Path, subjects: tuple[int, ...]) -> dict[tuple[int, str], Camera]:
@@ -145,20 +120,7 @@ def _cache_key(h36m_dir: Path, subjects: tuple[int, ...], input_2d: str, drop_co
 def cache_key(data_dir: str | Path | None, subjects: tuple[int, ...], input_2d: str = "gt",
               drop_corrupt: bool = True) -> str:
     """16 hex digits naming what `load_pose_pairs` would read: folder, subjects, 2D source, file sizes and times."""
-    return _cache_key(resolve_h36m_dir(data_dir), tuple(int(s) for s in subjects), input_2d, drop_corrupt)
-
-
-def save_atomic(payload: dict, path: Path) -> None:
-    """torch.save to a temp file in the same folder, then rename (safe with concurrent readers)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            torch.save(payload, stream)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    return _cache_key(h36m_folder(data_dir), tuple(int(s) for s in subjects), input_2d, drop_corrupt)
 
 
 def _camera_order(cameras: dict[tuple[int, str], Camera], subject: int) -> list[str]:
@@ -240,19 +202,19 @@ def load_pose_pairs(data_dir: str | Path | None = None, subjects: tuple[int, ...
     synthetic dataset. input_2d: 'gt' (distorted projection of the 3D), 'detections' (S*/StackedHourglass h5, MPII
     order) or a VideoPose3D data_2d_h36m_<source>.npz path. cache=False reads the files every time.
     """
-    h36m_dir = resolve_h36m_dir(data_dir)
+    h36m_dir = h36m_folder(data_dir)
     subjects = tuple(int(s) for s in subjects)
     if not cache:
         return build_pose_pairs(h36m_dir, subjects, input_2d, drop_corrupt)
-    path = cache_dir() / f"pairs_{cache_key(data_dir, subjects, input_2d, drop_corrupt)}.pt"
+    path = cache_dir(CACHE_NAME) / f"pairs_{cache_key(data_dir, subjects, input_2d, drop_corrupt)}.pt"
     if path.is_file():
         try:
             return PosePairs(**torch.load(path, weights_only=True))
         except Exception:  # a stale or broken cache file is rebuilt
             path.unlink(missing_ok=True)
     pairs = build_pose_pairs(h36m_dir, subjects, input_2d, drop_corrupt)
-    save_atomic(pairs.to_dict(), path)
+    save_torch_atomic(pairs.to_dict(), path)
     return pairs
 
 
-__all__ = ["PosePairs", "load_pose_pairs", "build_pose_pairs", "resolve_h36m_dir", "TRAIN_SUBJECTS", "TEST_SUBJECTS"]
+__all__ = ["PosePairs", "load_pose_pairs", "build_pose_pairs", "TRAIN_SUBJECTS", "TEST_SUBJECTS"]

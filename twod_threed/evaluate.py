@@ -21,9 +21,9 @@ import numpy as np
 import torch
 
 from twod_threed.data import load_pose_pairs, rows_by_name
-from twod_threed.run import canonical_names
+from twod_threed.h36m_files import frame_names
 from utils.errors import InputError
-from utils.metrics import mpjpe, n_mpjpe, p_mpjpe
+from utils.metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
 from utils.run_logging import get_logger
 from utils.skeletons import H36M17
 
@@ -40,6 +40,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 
 def check_options(opts: argparse.Namespace) -> str | None:
+    if opts.ground_truth and opts.data_dir:
+        return "--data_dir is not read with --ground_truth (the ground truth is that file): give one of them"
     return None if opts.output_dir else "--output_dir is required"
 
 
@@ -90,8 +92,8 @@ def ground_truth_for(predictions: dict[str, np.ndarray], path: Path, ground_trut
                              f"files the rows must correspond one to one")
         return poses, str(gt_path)
     if all(k in predictions for k in ("subjects", "actions", "cameras", "frames")):
-        names = canonical_names(predictions["subjects"], predictions["actions"], predictions["cameras"],
-                                predictions["frames"])
+        names = frame_names(predictions["subjects"], predictions["actions"], predictions["cameras"],
+                            predictions["frames"])
     elif "names" in predictions:
         names = predictions["names"].astype(str)
     else:
@@ -111,9 +113,8 @@ def velocity_errors(pred: np.ndarray, gt: np.ndarray, sequence_index: np.ndarray
     """MPJVE terms: (M,) mm between consecutive frames of each sequence and the (M,) row each belongs to (the later
     frame). pred, gt: (N, J, 3); sequence_index, frames: (N,)."""
     order = np.lexsort((frames, sequence_index))
-    velocity_pred, velocity_gt = np.diff(pred[order], axis=0), np.diff(gt[order], axis=0)  # (N-1, J, 3)
     same_sequence = sequence_index[order][1:] == sequence_index[order][:-1]  # (N-1,)
-    return mpjpe(velocity_pred, velocity_gt)[same_sequence], order[1:][same_sequence]
+    return mpjve(pred[order], gt[order])[same_sequence], order[1:][same_sequence]  # rows in time order: (N-1,)
 
 
 def evaluate_poses(pred: np.ndarray, gt: np.ndarray, actions: np.ndarray, include_root: bool = True,

@@ -8,11 +8,13 @@ Both give {(subject, action): (T, 32, 3) world mm}; the rest of the code does no
 """
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import h5py
 import numpy as np
 
+from synthetic import data_root
 from utils.errors import InputError
 
 TRAIN_SUBJECTS: tuple[int, ...] = (1, 5, 6, 7, 8)
@@ -24,6 +26,37 @@ PoseSequences = dict[tuple[int, str], np.ndarray]
 # Detections of the 3D pose baseline use other names for two actions of some subjects.
 DETECTION_ACTION_ALIASES: dict[str, tuple[str, ...]] = {"Photo": ("TakingPhoto",), "TakingPhoto": ("Photo",),
                                                         "WalkDog": ("WalkingDog",), "WalkingDog": ("WalkDog",)}
+
+
+def add_subject_options(group: argparse._ArgumentGroup, held_out: str = "test") -> None:
+    """--train_subjects and --<held_out>_subjects (Human3.6M subject numbers), for the training scripts."""
+    group.add_argument("--train_subjects", type=int, nargs="+", default=list(TRAIN_SUBJECTS),
+                       help="Human3.6M subjects to train on")
+    group.add_argument(f"--{held_out}_subjects", type=int, nargs="+", default=list(TEST_SUBJECTS),
+                       help=f"Human3.6M subjects held out for {'testing' if held_out == 'test' else 'validation'}")
+
+
+def check_subject_options(opts: argparse.Namespace, held_out: str = "test") -> str | None:
+    """A usage message when the training and held-out subjects overlap, else None."""
+    overlap = sorted(set(opts.train_subjects) & set(getattr(opts, f"{held_out}_subjects")))
+    return f"--train_subjects and --{held_out}_subjects overlap: {overlap}" if overlap else None
+
+
+def frame_names(subjects, actions, cameras, frames) -> np.ndarray:
+    """(N,) row names 'S9/Walking 1/54138969/000123' (subject, action as in the files, camera id, frame)."""
+    return np.array([f"S{int(s)}/{a}/{c}/{int(f):06d}" for s, a, c, f in zip(subjects, actions, cameras, frames)])
+
+
+def h36m_folder(data_dir: str | Path | None, need_cameras: bool = True) -> Path:
+    """The folder holding S<n>/ (or data_3d_h36m.npz) and cameras.h5: DATA_DIR, or its h36m/ subfolder (the
+    synthetic layout); without a DATA_DIR, the embedded synthetic dataset's (`synthetic.data_root`)."""
+    folder = data_root(data_dir)
+    if not (folder / "cameras.h5").is_file() and (folder / "h36m").is_dir():
+        folder = folder / "h36m"
+    if need_cameras and not (folder / "cameras.h5").is_file():
+        raise InputError(f"{folder / 'cameras.h5'}: file not found (--data_dir must hold the Human3.6M cameras.h5 "
+                         f"next to S1..S11 or data_3d_h36m.npz)")
+    return folder
 
 
 def check_finite(values: np.ndarray, path: Path | str, field: str) -> None:

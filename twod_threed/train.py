@@ -8,24 +8,26 @@ test MPJPE every epoch, `last.pt` / `best.pt` (best test MPJPE) holding everythi
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
-from typing import Iterator
+from dataclasses import asdict
 
 import torch
 from torch import nn
 
-from generative_models.prior import (PosePrior, add_prior_options, check_prior_options, prior_from_options,
-                                     prior_loss_term)
-from twod_threed.augmentation import augment_orthogonal
-from twod_threed.checkpoint import lift, lifter_checkpoint_fields, with_root
-from twod_threed.data import PosePairs, cache_dir, cache_key, load_pose_pairs, save_atomic
-from twod_threed.h36m_files import TEST_SUBJECTS, TRAIN_SUBJECTS
+from twod_threed.batches import Augmentation, LifterBatches, mse_loss
+from twod_threed.checkpoint import KIND, checkpoint_fields, lift
+from twod_threed.data import CACHE_NAME, PosePairs, cache_key, load_pose_pairs
+from twod_threed.h36m_files import add_subject_options, check_subject_options
 from twod_threed.model import Lifter, LifterConfig, count_parameters
 from twod_threed.normalization import Normaliser
+from utils.atomic import save_torch_atomic
 from utils.checkpoints import config_from_dict
-from utils.metrics import mpjpe, p_mpjpe
+from utils.errors import InputError
+from utils.metrics import h36m_errors_mm
+from utils.paths import cache_dir
+from utils.penalties import PosePenalty
+from utils.runs import RunSettings, start_run
 from utils.sampling import EpochSampler
-from utils.training import LoopSettings, Trainer, build_optimizer, start_run
+from utils.training import LoopSettings, Trainer, build_optimizer
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -45,15 +47,13 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--flip_prob", type=float, default=0.5, help="left/right mirror probability (augmentation)")
     group.add_argument("--z_rotations_only", action="store_true",
                        help="augmentation rotates about the world's vertical axis only")
-    group.add_argument("--train_subjects", type=int, nargs="+", default=list(TRAIN_SUBJECTS))
-    group.add_argument("--test_subjects", type=int, nargs="+", default=list(TEST_SUBJECTS))
+    add_subject_options(group)
     group.add_argument("--input_2d", default="gt",
                        help="2D input: 'gt' (distorted projection of the 3D), 'detections' "
                             "(S*/StackedHourglass/*.h5, MPII order) or a VideoPose3D data_2d_h36m_*.npz path")
     group.add_argument("--lr_decay", type=float, default=0.96, help="learning-rate factor every --lr_decay_steps")
     group.add_argument("--lr_decay_steps", type=int, default=100_000, help="steps between learning-rate decays")
     group.add_argument("--eval_batch_size", type=int, default=4096, help="poses per forward pass when testing")
-    add_prior_options(parser)
 
 
 def check_options(opts: argparse.Namespace) -> str | None:
@@ -65,108 +65,68 @@ def check_options(opts: argparse.Namespace) -> str | None:
         return "--linear_size must be positive, --num_stage and --max_norm non-negative"
     if opts.z_rotations_only and not opts.orthogonal_data_augmentation:
         return "--z_rotations_only only applies with --orthogonal_data_augmentation"
-    if set(opts.train_subjects) & set(opts.test_subjects):
-        overlap = sorted(set(opts.train_subjects) & set(opts.test_subjects))
-        return f"--train_subjects and --test_subjects overlap: {overlap}"
     if opts.lr_decay_steps <= 0 or not 0 < opts.lr_decay <= 1:
         return "--lr_decay must be in (0, 1] and --lr_decay_steps positive"
-    return check_prior_options(opts)
+    return check_subject_options(opts)
 
 
-@dataclass
-class Augmentation:
-    flip_prob: float
-    z_rotations_only: bool
-
-
-class LifterBatches:
-    """`make_batches(sampler)`: (input (B, 32), target (B, 48)) slices of whole-dataset tensors on `device`."""
-
-    def __init__(self, pairs: PosePairs, normaliser: Normaliser, device: torch.device,
-                 augmentation: Augmentation | None = None):
-        self.normaliser, self.augmentation, self.device = normaliser.to(device), augmentation, device
-        if augmentation is None:  # nothing changes between epochs: normalise once
-            self.inputs = self.normaliser.normalise_2d(pairs.joints_2d_px.to(device))  # (N, 32)
-            self.targets = self.normaliser.normalise_3d(pairs.root_relative_mm.to(device))  # (N, 48)
-        else:
-            self.root_relative_mm = pairs.root_relative_mm.to(device)  # (N, 16, 3)
-            self.root_camera_mm = pairs.root_camera_mm.to(device)  # (N, 3)
-            self.intrinsics = pairs.intrinsics.to(device)[pairs.sequence_index.to(device)]  # (N, 9)
-            self.up_camera = pairs.up_camera.to(device)[pairs.sequence_index.to(device)]  # (N, 3)
-
-    def __call__(self, sampler: EpochSampler) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        for index in sampler.batches():
-            index = index.to(self.device)
-            if self.augmentation is None:
-                yield self.inputs[index], self.targets[index]
-                continue
-            joints_2d_px, root_relative_mm = augment_orthogonal(
-                self.root_relative_mm[index], self.root_camera_mm[index], self.intrinsics[index],
-                self.up_camera[index], self.augmentation.flip_prob, self.augmentation.z_rotations_only)
-            yield self.normaliser.normalise_2d(joints_2d_px), self.normaliser.normalise_3d(root_relative_mm)
-
-
-def mse_loss(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]):
-    inputs, targets = batch
-    return nn.functional.mse_loss(model(inputs), targets), {}
-
-
-def make_loss(normaliser: Normaliser, prior: PosePrior | None, prior_weight: float):
-    """MSE on the normalised 3D, plus `prior_weight` x the pose prior's loss on the predicted poses in mm."""
+def make_loss(normaliser: Normaliser, prior: PosePenalty | None):
+    """MSE on the normalised 3D, plus `prior.weight` x the pose prior's loss on the predicted poses in mm."""
     if prior is None:
         return mse_loss
 
     def loss_fn(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]):
         inputs, targets = batch
         outputs = model(inputs)  # (B, 48) normalised
-        prior_loss = prior_loss_term(prior, normaliser.denormalise_3d(outputs.float()))
-        loss = nn.functional.mse_loss(outputs, targets) + prior_weight * prior_loss
+        prior_loss = prior.loss(normaliser.denormalise_3d(outputs.float()))  # (B, 16, 3) root-relative mm
+        loss = nn.functional.mse_loss(outputs, targets) + prior.weight * prior_loss
         return loss, {"prior_loss": prior_loss.detach()}
 
     return loss_fn
 
 
-def test_metrics(predicted_mm: torch.Tensor, truth_mm: torch.Tensor) -> dict[str, float]:
-    """MPJPE and P-MPJPE in mm over all test poses, 17 joints with the (zero) root counted, as published tables."""
-    predicted, truth = with_root(predicted_mm.double()), with_root(truth_mm.double())
-    return {"mpjpe_mm": float(mpjpe(predicted, truth).mean()), "p_mpjpe_mm": float(p_mpjpe(predicted, truth).mean())}
+def model_config(opts: argparse.Namespace) -> LifterConfig:
+    return LifterConfig(linear_size=opts.linear_size, num_stage=opts.num_stage, dropout=opts.dropout,
+                        max_norm=opts.max_norm)
 
 
 def make_normaliser(opts: argparse.Namespace, train: PosePairs) -> Normaliser:
     """Training-set statistics of the chosen mode, computed once per dataset and cached in .cache/."""
     mode = "dataset" if opts.dataset_normalization else "per_instance"
-    path = cache_dir() / f"stats_{mode}_{cache_key(opts.data_dir, opts.train_subjects, opts.input_2d)}.pt"
+    path = cache_dir(CACHE_NAME) / f"stats_{mode}_{cache_key(opts.data_dir, opts.train_subjects, opts.input_2d)}.pt"
     if path.is_file():
         return Normaliser.from_state_dict(torch.load(path, weights_only=True))
     normaliser = Normaliser.from_training_data(train.joints_2d_px, train.root_relative_mm, mode)
-    save_atomic(normaliser.state_dict(), path)
+    save_torch_atomic(normaliser.state_dict(), path)
     return normaliser
 
 
-def run_train(opts: argparse.Namespace) -> int:
-    run = start_run(opts, kind="lifter")
+def run_train(opts: argparse.Namespace, prior: PosePenalty | None = None) -> int:
+    """Train the lifter; `prior` (the entry point passes the pose prior of --prior_checkpoint) adds its weight
+    (--prior_weight) x its loss on the predicted poses."""
+    run = start_run(RunSettings.from_options(opts), KIND)
     train = load_pose_pairs(opts.data_dir, opts.train_subjects, opts.input_2d)
     test = load_pose_pairs(opts.data_dir, opts.test_subjects, opts.input_2d)
     if run.resume_from is not None:  # the file's network shape and statistics win over the options
         config = config_from_dict(LifterConfig, run.resume_from["model_config"], opts.load)
         normaliser = Normaliser.from_state_dict(run.resume_from["normalisation"])
-        asked = {k: getattr(opts, k) for k in ("linear_size", "num_stage", "dropout", "max_norm")}
-        same_mode = opts.dataset_normalization == (normaliser.mode == "dataset")
-        if asked != {k: getattr(config, k) for k in asked} or not same_mode:
-            run.logger.info(f"note: resuming keeps the checkpoint's network {config} and its {normaliser.mode} "
-                            f"normalisation; the options given for them are ignored")
+        run.keep_checkpoint_network(asdict(model_config(opts)))
+        asked_dataset = opts.dataset_normalization
+        if "dataset_normalization" in opts.given_options and asked_dataset != (normaliser.mode == "dataset"):
+            run.close()
+            raise InputError(f"--dataset_normalization: {opts.load} (field normalisation.mode) holds a lifter with "
+                             f"'{normaliser.mode}' normalisation, which a resumed run keeps: drop the option")
     else:
-        config = LifterConfig(linear_size=opts.linear_size, num_stage=opts.num_stage, dropout=opts.dropout,
-                              max_norm=opts.max_norm)
+        config = model_config(opts)
         normaliser = make_normaliser(opts, train)
     model = Lifter(config)
     mean_pose_mm = train.root_relative_mm.double().mean(0)  # (16, 3)
-    baseline = test_metrics(mean_pose_mm.expand_as(test.root_relative_mm), test.root_relative_mm)["mpjpe_mm"]
+    baseline = h36m_errors_mm(mean_pose_mm.expand_as(test.root_relative_mm), test.root_relative_mm)["mpjpe_mm"]
     run.logger.info(f"[{run.name}] {len(train)} training / {len(test)} test pairs; {count_parameters(model):,} "
                     f"parameters; {normaliser.mode} normalisation; test MPJPE of the training mean pose "
                     f"{baseline:.2f} mm")
     run.logger.scalars({"mean_pose_mpjpe_mm": baseline}, 0, prefix="valid/")
-    optimizer = build_optimizer(model.parameters(), "adam", opts.lr, amsgrad=opts.use_amsprop)
+    optimizer = build_optimizer(model.parameters(), "adam", run.learning_rate(), amsgrad=opts.use_amsprop)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=opts.lr_decay_steps, gamma=opts.lr_decay)
     augmentation = (Augmentation(opts.flip_prob, opts.z_rotations_only) if opts.orthogonal_data_augmentation
                     else None)
@@ -175,15 +135,15 @@ def run_train(opts: argparse.Namespace) -> int:
     test_inputs, test_truth = test.joints_2d_px.to(run.device), test.root_relative_mm.to(run.device)
 
     def validate(model: Lifter) -> dict[str, float]:
-        return test_metrics(lift(model, normaliser.to(run.device), test_inputs, opts.eval_batch_size), test_truth)
+        return h36m_errors_mm(lift(model, normaliser.to(run.device), test_inputs, opts.eval_batch_size), test_truth)
 
     extra = {"train_mean_pose_mm": mean_pose_mm.float(), "mean_pose_mpjpe_mm": baseline,
              "train_subjects": list(opts.train_subjects), "test_subjects": list(opts.test_subjects)}
     settings = LoopSettings(epochs=opts.epochs, metric_name="mpjpe_mm", higher_is_better=False,
                             grad_clip=opts.grad_clip, checkpoint_every=opts.checkpoint_every,
                             scheduler_per_step=True,
-                            checkpoint_fields=lifter_checkpoint_fields(config, normaliser, extra))
-    loss_fn = make_loss(normaliser.to(run.device), prior_from_options(opts, run.device), opts.prior_weight)
+                            checkpoint_fields=checkpoint_fields(config, normaliser, extra))
+    loss_fn = make_loss(normaliser.to(run.device), prior and prior.to(run.device))
     trainer = Trainer(run, model, optimizer, loss_fn, sampler, LifterBatches(train, normaliser, run.device,
                                                                                augmentation),
                       validate, settings, scheduler=scheduler, after_step=Lifter.apply_max_norm)

@@ -15,16 +15,15 @@ import numpy as np
 import torch
 
 from twod_threed.augmentation import augment_orthogonal
-from twod_threed.checkpoint import lift, load_lifter, with_root
+from twod_threed.checkpoint import lift, load_lifter
 from twod_threed.data import load_pose_pairs
 from twod_threed.h36m_files import TEST_SUBJECTS
-from utils.checkpoints import load_checkpoint
 from utils.errors import InputError
 from utils.metrics import mpjpe
 from utils.plotting import (blank_image_axes, camera_to_plot, draw_skeleton_2d, draw_skeleton_3d, equal_limits,
                             new_figure, save_figure, side_legend)
 from utils.run_logging import get_logger
-from utils.skeletons import H36M16_2D, H36M17
+from utils.skeletons import H36M16_2D, H36M17, with_root
 
 PANEL_INCHES = 3.2
 
@@ -56,18 +55,6 @@ def check_options(opts: argparse.Namespace) -> str | None:
     if any(i < 0 for i in opts.index):
         return f"--index must be >= 0, got {opts.index}"
     return None
-
-
-def load_any_lifter(path: str, device: torch.device):
-    """(lifter, normaliser) from a lifter checkpoint or from the lifter inside a stitched checkpoint."""
-    kind = load_checkpoint(path).get("kind")
-    if kind == "stitched":
-        from stitched.network import load_stitched
-
-        network = load_stitched(path).to(device).eval()
-        return network.lifter, network.normaliser
-    model, _, normaliser = load_lifter(path, device)
-    return model, normaliser
 
 
 def augmented_rows(pairs, index: int, count: int, flip_prob: float, z_rotations_only: bool,
@@ -112,7 +99,8 @@ def augmentation_figure(joints_2d_px: np.ndarray, truth_mm: np.ndarray, predicte
 
 def run(opts: argparse.Namespace) -> list[Path]:
     device = torch.device(opts.device)
-    model, normaliser = load_any_lifter(opts.load, device)
+    model, _, extras = load_lifter(opts.load, device)  # a lifter checkpoint or a stitched one (its lifter part)
+    normaliser = extras["normaliser"]
     if opts.dataset_normalization and normaliser.mode != "dataset":
         raise InputError(f"{opts.load}: this lifter uses '{normaliser.mode}' normalisation (field "
                          f"'normalisation.mode'), not dataset statistics; drop --dataset_normalization")

@@ -3,22 +3,24 @@
 A checkpoint is a plain dict of tensors and Python literals, so `torch.load(weights_only=True)` can read it:
   format, kind, model_config, model_state, optimizer_state, scheduler_state, epoch, step, best_metric,
   options, rng, normalisation (tensors), extra.
-`kind` names the model family ("hourglass", "lifter", "stitched", "pose_gan") so a loader can refuse a foreign file.
+`kind` names the model family (each package's checkpoint.py defines its KIND) so a loader can refuse a foreign file.
+A composite network's checkpoint (the stitched one) also lists its `parts`: {name: {kind, prefix, model_config,
+normalisation}}, so each part's own loader reads it from the composite file (`load_checkpoint(..., part=True)`)
+without knowing the composite. Every loader returns a `LoadedModel` (model, config, extras).
 """
 from __future__ import annotations
 
-import os
 import pickle
 import random
-import tempfile
 import zipfile
 from dataclasses import asdict, fields, is_dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import torch
 
+from utils.atomic import save_torch_atomic
 from utils.errors import InputError
 
 FORMAT = "stitchpose-checkpoint-v1"
@@ -27,6 +29,22 @@ T = TypeVar("T")
 
 class CheckpointError(InputError):
     """A checkpoint file that cannot be used: missing, truncated, foreign, or of the wrong kind."""
+
+
+class LoadedModel(NamedTuple):
+    """What every package's checkpoint loader returns: the network (eval mode, on the requested device), its
+    dataclass config, and what else a user of the file needs (normalisation, epoch, best_metric, options, ...;
+    each loader's docstring lists its extras)."""
+
+    model: Any
+    config: Any
+    extras: dict[str, Any]
+
+
+def part_entry(kind: str, prefix: str, model_config: dict[str, Any], normalisation: dict[str, Any]) -> dict[str, Any]:
+    """One entry of a composite checkpoint's `parts`: the part's kind, the prefix of its keys in `model_state`,
+    its model_config and its normalisation, in the layout of that kind's own checkpoints."""
+    return {"kind": kind, "prefix": prefix, "model_config": model_config, "normalisation": normalisation}
 
 
 def plain_options(options: Any) -> dict[str, Any]:
@@ -83,24 +101,30 @@ def config_from_dict(config_class: type[T], values: dict[str, Any], path: str | 
 
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
-    """Write `payload` (plus the format tag) to `path` atomically: a temp file in the same folder, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            torch.save({"format": FORMAT, **payload}, stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return path
+    """Write `payload` (plus the format tag) to `path` atomically (`utils.atomic`)."""
+    return save_torch_atomic({"format": FORMAT, **payload}, path)
 
 
-def load_checkpoint(path: str | Path, kind: str | None = None, map_location: str | torch.device = "cpu") -> dict:
-    """Read a checkpoint safely (no code execution); clear errors for missing, truncated, foreign or wrong-kind files."""
+def _part_of(payload: dict[str, Any], kind: str, path: Path) -> dict[str, Any]:
+    """The `kind` part of a composite checkpoint, as a checkpoint of that kind (model_state keys without prefix)."""
+    parts = [entry for entry in (payload.get("parts") or {}).values() if entry.get("kind") == kind]
+    if not parts:
+        listed = sorted(entry.get("kind") for entry in (payload.get("parts") or {}).values())
+        raise CheckpointError(f"{path}: holds a '{payload.get('kind')}' model"
+                              f"{f' with parts {listed}' if listed else ''}, expected a '{kind}' checkpoint")
+    entry, state = parts[0], payload.get("model_state", {})
+    prefix = entry["prefix"]
+    return {**{k: payload[k] for k in ("format", "epoch", "best_metric", "options") if k in payload},
+            "kind": kind, "part_of": payload.get("kind"), "model_config": entry["model_config"],
+            "normalisation": entry["normalisation"],
+            "model_state": {key[len(prefix):]: value for key, value in state.items() if key.startswith(prefix)}}
+
+
+def load_checkpoint(path: str | Path, kind: str | None = None, map_location: str | torch.device = "cpu",
+                    part: bool = False) -> dict:
+    """Read a checkpoint safely (no code execution); clear errors for missing, truncated, foreign or wrong-kind files.
+
+    part: a composite checkpoint holding a `kind` part (see the module docstring) is read as that part alone."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")
@@ -113,7 +137,9 @@ def load_checkpoint(path: str | Path, kind: str | None = None, map_location: str
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a stitchpose checkpoint (no 'format': '{FORMAT}' entry)")
     if kind is not None and payload.get("kind") != kind:
-        raise CheckpointError(f"{path}: holds a '{payload.get('kind')}' model, expected a '{kind}' checkpoint")
+        if not part:
+            raise CheckpointError(f"{path}: holds a '{payload.get('kind')}' model, expected a '{kind}' checkpoint")
+        payload = _part_of(payload, kind, path)
     for key in ("model_config", "model_state"):
         if key not in payload:
             raise CheckpointError(f"{path}: missing the field '{key}'")

@@ -10,7 +10,7 @@ import functools
 import numpy as np
 import torch
 
-from utils.skeletons import MPII_PCKH_GROUPS, MPII_PCKH_MEAN_JOINTS
+from utils.skeletons import MPII_PCKH_GROUPS, MPII_PCKH_MEAN_JOINTS, with_root
 
 PCKH_CURVE_THRESHOLDS = np.linspace(0.0, 0.5, 51)
 
@@ -80,6 +80,13 @@ def mpjve(pred, gt):
     _check_pair(pred, gt)
     assert pred.shape[-3] >= 2, f"need at least two frames along dim -3, got {tuple(pred.shape)}"
     return mpjpe(torch.diff(pred, dim=-3), torch.diff(gt, dim=-3))
+
+
+def h36m_errors_mm(predicted_mm: torch.Tensor, truth_mm: torch.Tensor) -> dict[str, float]:
+    """MPJPE and P-MPJPE in mm over all poses of a test set: (N, 16, 3) root-relative H36M16_3D (root left out),
+    counted over 17 joints with the zero root put back, as published tables do."""
+    predicted, truth = with_root(predicted_mm.double()), with_root(truth_mm.double())
+    return {"mpjpe_mm": float(mpjpe(predicted, truth).mean()), "p_mpjpe_mm": float(p_mpjpe(predicted, truth).mean())}
 
 
 def _pckh_inputs(pred, gt, visible, head_size):

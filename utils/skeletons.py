@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,8 @@ H36M16_3D = _subset(H36M17, H36M16_3D_FROM_17, "h36m16_3d")
 # MPII (hourglass) order -> the 16 H36M 2D joints: h36m16_2d = mpii[..., MPII_TO_H36M16_2D, :].
 # MPII thorax / upper_neck / head_top stand in for H36M spine / thorax / head (an approximation).
 MPII_TO_H36M16_2D: tuple[int, ...] = (6, 2, 1, 0, 3, 4, 5, 7, 8, 9, 13, 14, 15, 12, 11, 10)
+# Its inverse (the mapping is a permutation of the 16 joints): mpii = h36m16_2d[..., H36M16_2D_TO_MPII, :].
+H36M16_2D_TO_MPII: tuple[int, ...] = tuple(int(j) for j in np.argsort(MPII_TO_H36M16_2D))
 
 SKELETONS: dict[str, Skeleton] = {s.name: s for s in (MPII, H36M32, H36M17, H36M16_2D, H36M16_3D)}
 
@@ -127,6 +130,20 @@ def h36m17_from_32(joints: np.ndarray) -> np.ndarray:
     """(..., 32, D) -> (..., 17, D) in H36M-17 order."""
     assert joints.shape[-2] == 32, f"expected 32 joints, got shape {joints.shape}"
     return joints[..., list(H36M17_FROM_32), :]
+
+
+def with_root(poses):
+    """(..., 16, 3) H36M16_3D (17 minus the root) or (..., 17, 3) -> (..., 17, 3) H36M-17 with the root (hip) at zero
+    if it was absent; flat (..., 48) or (..., 51) inputs are reshaped first. torch tensors or numpy arrays."""
+    if poses.shape[-1] in (48, 51):
+        poses = poses.reshape(*poses.shape[:-1], poses.shape[-1] // 3, 3)
+    assert poses.shape[-1] == 3 and poses.shape[-2] in (16, 17), \
+        f"expected (..., 16, 3) or (..., 17, 3) H36M joints, got shape {tuple(poses.shape)}"
+    if poses.shape[-2] == 17:
+        return poses
+    if isinstance(poses, np.ndarray):
+        return np.concatenate([np.zeros_like(poses[..., :1, :]), poses], axis=-2)
+    return torch.cat([torch.zeros_like(poses[..., :1, :]), poses], dim=-2)
 
 
 def mpii_to_h36m16_2d(joints: np.ndarray) -> np.ndarray:

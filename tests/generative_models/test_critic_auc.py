@@ -8,7 +8,7 @@ from generative_models.prior import PosePrior
 from generative_models.prior_metrics import roc_auc
 from generative_models.train import GanTraining, load_pose_sets
 from options import parse_script_options
-from utils.training import start_run
+from utils.runs import RunSettings, start_run
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def test_critic_auc_is_at_least_0_95_for_every_corruption(tmp_path, tiny_synthet
     argv = ["--data_dir", str(tiny_synthetic_dir), "--checkpoint_dir", str(tmp_path), "--exp", "auc",
             "--frame_stride", "1", "--batch_size", "64", "--lr", "5e-4", "--epochs", "10", "--valid_poses", "1000"]
     opts = parse_script_options("train", "3d_pose_gan", train_command.SCRIPTS["3d_pose_gan"], argv)
-    run = start_run(opts, kind="pose_gan")
+    run = start_run(RunSettings.from_options(opts), kind="pose_gan")
     train_mm, valid_mm = load_pose_sets(opts)
     try:
         GanTraining(run, opts, train_mm, valid_mm).fit()

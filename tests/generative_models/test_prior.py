@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from generative_models.fc_gan import Critic, GanConfig, Generator
-from generative_models.prior import (PosePrior, add_prior_options, check_prior_options, load_generator,
-                                     prior_from_options, prior_loss_term)
+from generative_models.checkpoint import load_generator
+from generative_models.prior import (PosePrior, add_prior_options, check_prior_options, prior_from_options,
+                                     prior_loss_term)
 from generative_models.pose_representation import root_relative
 from utils.checkpoints import CheckpointError, config_to_dict, save_checkpoint
 from tests.generative_models.pose_fixture import sample_poses
@@ -70,7 +71,8 @@ def test_prior_options_and_helpers(tmp_path):
 
 
 def test_generator_loads_with_its_mm_scale(tmp_path):
-    generator, mean_bone_length_mm = load_generator(write_checkpoint(tmp_path / "gan.pt"))
+    generator, _, extras = load_generator(write_checkpoint(tmp_path / "gan.pt"))
+    mean_bone_length_mm = extras["mean_bone_length_mm"]
     assert mean_bone_length_mm == 250.0 and generator.sample(3).shape == (3, 17, 3)
 
 

@@ -9,7 +9,8 @@ from stacked_hourglass.prepare import CacheSpec, prepare_split
 
 @pytest.fixture(scope="module")
 def synthetic_root():
-    from synthetic.cache import cache_root, is_complete
+    from synthetic.cache import is_complete
+    from utils.paths import cache_root
 
     root = cache_root() / "synthetic" / "small_seed0"
     if not is_complete(root, "small", 0):

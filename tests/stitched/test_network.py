@@ -3,8 +3,10 @@ import pytest
 import torch
 
 from stacked_hourglass import transforms
-from stitched.network import heatmap_to_image_matrices, load_stitched, stitch
-from stitched.train import checkpoint_fields, freeze
+from stacked_hourglass.checkpoint import load_hourglass
+from stitched.checkpoint import checkpoint_fields, load_stitched, stitch
+from stitched.network import heatmap_to_image_matrices
+from stitched.train import freeze
 from twod_threed.checkpoint import load_lifter
 from utils.checkpoints import save_checkpoint
 from utils.skeletons import MPII_TO_H36M16_2D
@@ -32,7 +34,8 @@ def test_2d_joints_land_in_the_image_box(stage_checkpoints):
 
 def test_lifter_part_equals_the_lifter_checkpoint(stage_checkpoints):
     network = stitch(*stage_checkpoints).eval()
-    lifter, _, normaliser = load_lifter(stage_checkpoints[1])
+    lifter, _, extras = load_lifter(stage_checkpoints[1])
+    normaliser = extras["normaliser"]
     joints_mpii = torch.rand(3, 16, 2) * 100
     expected = normaliser.denormalise_3d(lifter(normaliser.normalise_2d(joints_mpii[:, list(MPII_TO_H36M16_2D)])))
     got = network.normaliser.denormalise_3d(network.lifter(
@@ -43,10 +46,27 @@ def test_lifter_part_equals_the_lifter_checkpoint(stage_checkpoints):
 def test_stitched_checkpoint_round_trip(stage_checkpoints, tmp_path):
     network = stitch(*stage_checkpoints, softargmax_beta=20.0, learnable_beta=True)
     save_checkpoint(tmp_path / "s.pt", {**checkpoint_fields(network), "model_state": network.state_dict()})
-    again = load_stitched(tmp_path / "s.pt")
+    again = load_stitched(tmp_path / "s.pt").model
     assert again.config == network.config
     for (name, a), (_, b) in zip(network.state_dict().items(), again.state_dict().items()):
         torch.testing.assert_close(a, b, msg=name)
+
+
+def test_stage_loaders_read_their_part_of_a_stitched_checkpoint(stage_checkpoints, tmp_path):
+    network = stitch(*stage_checkpoints).eval()
+    with torch.no_grad():
+        network.hourglass.stem[0].weight.mul_(1.5)  # fine-tuned: differs from the stage checkpoint
+    save_checkpoint(tmp_path / "s.pt", {**checkpoint_fields(network), "model_state": network.state_dict()})
+    hourglass, hourglass_config, hourglass_extras = load_hourglass(tmp_path / "s.pt")
+    lifter, _, lifter_extras = load_lifter(tmp_path / "s.pt")
+    assert hourglass_extras["part_of"] == lifter_extras["part_of"] == "stitched"
+    assert hourglass_config == network.hourglass.config
+    for part, loaded in ((network.hourglass, hourglass), (network.lifter, lifter)):
+        for name, value in part.state_dict().items():
+            torch.testing.assert_close(loaded.state_dict()[name], value, msg=name)
+    torch.testing.assert_close(hourglass_extras["mean_rgb"], network.mean_rgb)
+    assert lifter_extras["normaliser"].mode == network.normaliser.mode
+    torch.testing.assert_close(lifter_extras["normaliser"].mean_3d, network.normaliser.mean_3d)
 
 
 def test_frozen_hourglass_stays_in_eval_mode_and_gets_no_gradient(stage_checkpoints):

@@ -53,7 +53,8 @@ def test_training_with_dataset_normalisation_and_augmentation(fake_h36m, tmp_pat
 
 
 def test_load_lifter_is_usable_from_the_file_alone_and_differentiable(trained, fake_h36m):
-    model, config, normaliser = load_lifter(trained / "best.pt")
+    model, config, extras = load_lifter(trained / "best.pt")
+    normaliser = extras["normaliser"]
     assert config.linear_size == 32 and not model.training
     pairs = load_pose_pairs(fake_h36m, (9,), cache=False)
     pixels = pairs.joints_2d_px[:8].clone().requires_grad_(True)

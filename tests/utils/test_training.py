@@ -16,7 +16,8 @@ from options import parse_script_options
 from tests import distributed_worker as worker
 from utils.checkpoints import load_checkpoint
 from utils.sampling import EpochSampler
-from utils.training import LoopSettings, Trainer, TrainingDiverged, build_optimizer, start_run
+from utils.runs import RunSettings, start_run
+from utils.training import LoopSettings, Trainer, TrainingDiverged, build_optimizer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER = REPO_ROOT / "tests" / "distributed_worker.py"
@@ -102,7 +103,7 @@ def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(
 def test_save_refuses_non_finite_weights(tmp_path):
     opts = parse_script_options("train", "toy", worker.SCRIPT, ["--out", str(tmp_path / "out"), "--checkpoint_dir",
                                                                   str(tmp_path / "checkpoints")])
-    run = start_run(opts, kind="toy")
+    run = start_run(RunSettings.from_options(opts), kind="toy")
     model = worker.TinyRegressor(4, 0.0)
     settings = LoopSettings(1, "mse", False, checkpoint_fields={"kind": "toy", "model_config": {}})
     trainer = Trainer(run, model, build_optimizer(model.parameters(), "adam", 1e-3), loss_fn=None,

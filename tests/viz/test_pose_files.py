@@ -7,11 +7,14 @@ import scipy.io
 
 import run as run_command
 from stacked_hourglass.annotations import load_split
-from stacked_hourglass.run import Predictions, write_predictions
+from stacked_hourglass.inference import Predictions
+from stacked_hourglass.run import write_predictions
 from stitched.run import write_outputs
 from twod_threed.data import load_pose_pairs
 from utils.errors import InputError
-from utils.pose_files import align, read_h36m_dataset, read_poses_2d, read_poses_3d
+from stitched.pairing import align
+from stitched.h36m_truth import read_h36m_dataset
+from stitched.pose_files import read_poses_2d, read_poses_3d
 from utils.skeletons import H36M16_2D, MPII
 
 

@@ -12,23 +12,25 @@ lifter's H36M16_2D order (`skeleton` says which), since MPII's thorax/neck stand
   .npz  `poses_3d` (N, 17 | 16 | 32, 3) + names / image_names    run.py 2d3d_h36m, stitched_mpii, ground-truth npz
   .npz  `ground_truth_3d` (a predictions file that carries its ground truth; read when asking for ground truth)
   .json {"people": [{"joints_3d_mm", ...}]} (stitched_mpii);  .npz MMPose Human3.6M `S` (N, 17, 4) metres
-  a Human3.6M folder (cameras.h5 + either pose layout) or its data_3d_h36m.npz: `read_h36m_dataset`, by frame name.
-Rows are paired with `align` by name (image names; several people in one image told apart by box centre) or, when
-a file has no names, by order. Every problem is an InputError naming the file and the field.
+  a Human3.6M folder (cameras.h5 + either pose layout) or its data_3d_h36m.npz: `stitched.h36m_truth`, by frame name.
+Rows are paired with `stitched.pairing.align`. MPII-format files go through the hourglass's one MPII reader
+(`stacked_hourglass.annotations`), lifter inputs through `twod_threed.inputs`; every problem is an InputError
+naming the file and the field. npz files are read without unpickling (object fields are left out).
 """
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
 
+from stacked_hourglass.annotations import (MpiiPredictions, PersonRecords, read_h5_records, read_json_records,
+                                           read_predictions, read_standard_mat)
+from twod_threed.inputs import read_2d_input, row_names
 from utils.errors import InputError
-from utils.run_logging import get_logger
-from utils.skeletons import H36M16_2D, H36M16_2D_FROM_17, MPII, MPII_TO_H36M16_2D, Skeleton, h36m17_from_32
-
-H36M16_2D_TO_MPII = np.argsort(MPII_TO_H36M16_2D)  # the mapping is a permutation of the 16 joints
+from utils.skeletons import H36M16_2D, H36M16_2D_FROM_17, MPII, Skeleton, h36m17_from_32
 
 
 @dataclass
@@ -82,24 +84,28 @@ def checked(values, path: Path, field: str, joints: tuple[int, ...], dims: tuple
     return array
 
 
-def _exists(path: str | Path) -> Path:
+def existing(path: str | Path) -> Path:
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: file not found")
     return path
 
 
-def _npz(path: Path) -> dict[str, np.ndarray]:
-    """All fields of an npz archive; object fields (VideoPose3D dictionaries) are unpickled from zip archives only."""
-    import zipfile
-
+def _npz(path: Path) -> dict[str, np.ndarray | None]:
+    """The fields of an npz archive, read without unpickling: object fields (VideoPose3D dictionaries) are None."""
     if not zipfile.is_zipfile(path):
         raise InputError(f"{path}: not an npz archive (numpy.savez output)")
+    fields_read: dict[str, np.ndarray | None] = {}
     try:
-        with np.load(path, allow_pickle=True) as data:
-            return {key: data[key] for key in data.files}
-    except (ValueError, OSError, zipfile.BadZipFile) as error:
+        with np.load(path) as data:
+            for key in data.files:
+                try:
+                    fields_read[key] = data[key]
+                except ValueError:  # an object array: needs pickle
+                    fields_read[key] = None
+    except (OSError, zipfile.BadZipFile) as error:
         raise InputError(f"{path}: cannot be read as an npz file ({error})") from error
+    return fields_read
 
 
 def _json(path: Path):
@@ -116,20 +122,28 @@ def _names(values, count: int, path: Path, field: str) -> np.ndarray:
     return names
 
 
-def _optional(data: dict, key: str, count: int, path: Path) -> np.ndarray | None:
-    if key not in data:
-        return None
-    value = np.asarray(data[key])
-    if len(value) != count:
-        raise InputError(f"{path}: field '{key}' has {len(value)} rows for {count} poses")
-    return value
-
-
 # -------------------------------------------------------------------------------------------------------------- 2D
 def _mpii_rows(joints, path: Path, field: str, names=None, names_field: str = "image_names", **extra) -> Poses2D:
     joints_px = checked(joints, path, field, (16,), (2,))
     names = None if names is None else _names(names, len(joints_px), path, names_field)
     return Poses2D(joints_px, names, MPII, f"{path}:{field}", **extra)
+
+
+def _known(values: np.ndarray) -> np.ndarray | None:
+    """values, or None where the file held none of them (names all '', centres or boxes all NaN)."""
+    empty = values == "" if values.dtype.kind in "US" else np.isnan(values)
+    return None if empty.all() else values
+
+
+def _from_records(records: PersonRecords, path: Path, field: str) -> Poses2D:
+    return Poses2D(records.joints_px, _known(records.image_names), MPII, f"{path}:{field}",
+                   centre_px=_known(records.center_px), box_px=_known(records.box_px),
+                   visible=records.annotated > 0)
+
+
+def _from_predictions(found: MpiiPredictions, path: Path) -> Poses2D:
+    return Poses2D(found.joints_px, found.image_names, MPII, f"{path}:{found.field}", centre_px=found.center_px,
+                   box_px=found.box_px, missing=found.missing)
 
 
 def _h36m_rows(joints, path: Path, field: str, names=None) -> Poses2D:
@@ -143,40 +157,19 @@ def _h36m_rows(joints, path: Path, field: str, names=None) -> Poses2D:
     return Poses2D(joints, names, H36M16_2D, f"{path}:{field}")
 
 
-def _sibling_names(path: Path, count: int) -> np.ndarray | None:
-    """Image names of a run.py .mat: they are in the .npz written beside it."""
-    sibling = path.with_suffix(".npz")
-    if sibling.is_file():
-        data = _npz(sibling)
-        if "image_names" in data and len(data["image_names"]) == count:
-            return data["image_names"].astype(str)
-    return None
-
-
 def _read_mat_2d(path: Path, ground_truth: bool) -> Poses2D:
+    """A standard-layout ground truth (pos_gt_src) or predictions (preds / pos_pred_src): ground_truth says which to
+    prefer where a file holds both."""
     import scipy.io
 
     try:
-        data = scipy.io.loadmat(str(path))
+        variables = {name for name, _, _ in scipy.io.whosmat(str(path))}
     except Exception as error:  # scipy raises several types for a bad file
         raise InputError(f"{path}: cannot be read as a MATLAB .mat file ({error})") from error
-    order = ("pos_gt_src", "preds", "pos_pred_src") if ground_truth else ("preds", "pos_pred_src", "pos_gt_src")
-    key = next((k for k in order if k in data), None)
-    if key is None:
-        raise InputError(f"{path}: no 2D poses; expected the field 'preds' (N, 16, 2) or 'pos_gt_src' / "
-                         f"'pos_pred_src' (16, 2, N)")
-    joints = np.asarray(data[key], dtype=np.float64)
-    if key != "preds":
-        if joints.ndim != 3 or joints.shape[:2] != (16, 2):
-            raise InputError(f"{path}: field '{key}' has shape {joints.shape}, expected (16, 2, N)")
-        joints = joints.transpose(2, 0, 1)
-    visible = None
-    if key == "pos_gt_src" and "jnt_missing" in data:
-        missing = np.asarray(data["jnt_missing"])
-        if missing.shape != (16, len(joints)):
-            raise InputError(f"{path}: field 'jnt_missing' has shape {missing.shape}, expected (16, {len(joints)})")
-        visible = missing.T == 0
-    return _mpii_rows(joints, path, key, _sibling_names(path, len(joints)), visible=visible)
+    has_predictions = bool(variables & {"preds", "pos_pred_src"})
+    if "pos_gt_src" in variables and (ground_truth or not has_predictions):
+        return _from_records(read_standard_mat(path), path, "pos_gt_src")
+    return _from_predictions(read_predictions(path), path)
 
 
 def _read_json_2d(path: Path) -> Poses2D:
@@ -191,18 +184,12 @@ def _read_json_2d(path: Path) -> Poses2D:
                           [p.get("image", "") for p in people], "people[].image",
                           missing=np.asarray([bool(p.get("missing", False)) for p in people]))
     if isinstance(content, list) and content and isinstance(content[0], dict) and "img_paths" in content[0]:
-        from stacked_hourglass.annotations import read_json_records
-
-        records, _ = read_json_records(path)
-        return _mpii_rows(records.joints_px, path, "joint_self", records.image_names, "img_paths",
-                          centre_px=records.center_px, box_px=records.box_px, visible=records.annotated > 0)
+        return _from_records(read_json_records(path)[0], path, "joint_self")
     return _lifter_input(path)
 
 
 def _lifter_input(path: Path) -> Poses2D:
     """Files `run.py 2d3d_h36m` reads (H36M joint orders): lifter input npz/json, VideoPose3D positions_2d."""
-    from twod_threed.run import read_2d_input, row_names
-
     joints, meta = read_2d_input(path)  # (N, 16, 2) H36M16_2D; InputError with the file and field
     has_names = "names" in meta or all(k in meta for k in ("subjects", "actions", "cameras", "frames"))
     return Poses2D(joints, row_names(meta, len(joints)) if has_names else None, H36M16_2D, f"{path}:poses_2d")
@@ -211,38 +198,26 @@ def _lifter_input(path: Path) -> Poses2D:
 def read_poses_2d(path: str | Path, ground_truth: bool = False) -> Poses2D:
     """2D poses of any supported file (see the module docstring). ground_truth: prefer ground-truth fields where a
     file holds both (the standard .mat's pos_gt_src over pos_pred_src)."""
-    path = _exists(path)
+    path = existing(path)
     suffix = path.suffix.lower()
     if suffix == ".mat":
         return _read_mat_2d(path, ground_truth)
     if suffix == ".json":
         return _read_json_2d(path)
     if suffix == ".h5":
-        from stacked_hourglass.annotations import read_h5_records
-
-        records = read_h5_records(path)
-        return _mpii_rows(records.joints_px, path, "part", records.image_names, "imgname",
-                          centre_px=records.center_px, box_px=records.box_px, visible=records.annotated > 0)
+        return _from_records(read_h5_records(path, ground_truth_only=True), path, "part")
     if suffix != ".npz":
         raise InputError(f"{path}: unknown 2D pose format '{suffix}' (expected .npz, .mat, .json or .h5)")
     data = _npz(path)
     if "preds" in data:  # run.py hourglass_mpii / stitched_mpii
-        count = len(np.asarray(data["preds"]))
-        return _mpii_rows(data["preds"], path, "preds", data.get("image_names"),
-                          centre_px=_optional(data, "center_px", count, path),
-                          box_px=_optional(data, "box_px", count, path),
-                          missing=_optional(data, "missing", count, path))
+        return _from_predictions(read_predictions(path), path)
     if "part" in data and "S" in data:  # MMPose Human3.6M
         return _h36m_rows(data["part"], path, "part", data.get("imgname"))
     if "part" in data:  # valid.h5 keys
-        count = len(np.asarray(data["part"]))
-        visible = _optional(data, "visible", count, path)
-        return _mpii_rows(data["part"], path, "part", data.get("imgname"), "imgname",
-                          centre_px=_optional(data, "center", count, path),
-                          visible=(np.asarray(data["part"]) > 0).any(-1) if visible is None else visible > 0)
+        return _from_records(read_h5_records(path, ground_truth_only=True), path, "part")
     if "positions_3d" in data or ("poses_3d" in data and not any(k in data for k in ("poses_2d", "keypoints"))):
         raise InputError(f"{path}: holds 3D poses ('positions_3d' / 'poses_3d'), not 2D poses; expected 'preds' "
-                         f"(N, 16, 2) image px or another 2D field (see utils/pose_files.py)")
+                         f"(N, 16, 2) image px or another 2D field (see stitched/pose_files.py)")
     return _lifter_input(path)
 
 
@@ -265,7 +240,7 @@ def _names_of(data: dict, count: int, path: Path) -> np.ndarray | None:
 def read_poses_3d(path: str | Path, ground_truth: bool = False) -> Poses3D:
     """3D poses of a file (see the module docstring). ground_truth: read `ground_truth_3d` where a predictions
     file carries it. A Human3.6M folder or data_3d_h36m.npz needs frame names: see `read_h36m_dataset`."""
-    path = _exists(path)
+    path = existing(path)
     if path.is_dir():
         raise InputError(f"{path}: a folder; Human3.6M folders are read by frame name (read_h36m_dataset)")
     suffix = path.suffix.lower()
@@ -297,85 +272,3 @@ def read_poses_3d(path: str | Path, ground_truth: bool = False) -> Poses3D:
     else:
         poses = as_root_relative(data[key], path, key)
     return Poses3D(poses, _names_of(data, len(poses), path), f"{path}:{key}")
-
-
-def is_h36m_dataset(path: str | Path) -> bool:
-    """A Human3.6M folder, or a VideoPose3D data_3d_h36m.npz inside one."""
-    path = Path(path)
-    if path.is_dir():
-        return True
-    if path.suffix.lower() == ".npz" and path.is_file():
-        with np.load(path, allow_pickle=True) as data:
-            return "positions_3d" in data.files
-    return False
-
-
-def read_h36m_dataset(path: str | Path, names: np.ndarray) -> tuple[Poses2D, Poses3D]:
-    """Ground truth of Human3.6M frames, row for row: names 'S9/Walking 1/54138969/000123' or image paths listed
-    in the folder's frames.json. Returns 2D (H36M16_2D, px; image_names from frames.json, '' when not rendered)
-    and 3D (camera frame, root-relative mm), both in the order of `names`."""
-    from twod_threed.data import load_pose_pairs, resolve_h36m_dir, rows_by_name
-
-    path = _exists(path)
-    h36m_dir = resolve_h36m_dir(path if path.is_dir() else path.parent)
-    image_of, frame_of = {}, {}
-    if (h36m_dir / "frames.json").is_file():
-        for entry in _json(h36m_dir / "frames.json"):
-            frame = f"S{str(entry['subject']).lstrip('S')}/{entry['action']}/{entry['camera']}/{int(entry['frame']):06d}"
-            image_of[frame], frame_of[str(entry["image"])] = str(entry["image"]), frame
-    frames = np.asarray([frame_of.get(str(n), str(n)) for n in names])
-    subjects = sorted({int(n.split("/")[0][1:]) for n in frames if n[:1] == "S" and n.split("/")[0][1:].isdigit()})
-    if not subjects:
-        raise InputError(f"{h36m_dir}: cannot find rows named like '{names[0] if len(names) else ''}'; Human3.6M "
-                         f"ground truth is found by names 'S9/Walking 1/54138969/000123' or by frames.json images")
-    pairs = load_pose_pairs(h36m_dir, tuple(subjects))
-    available = pairs.names()
-    rows = rows_by_name(frames, available, h36m_dir)
-    joints_2d = pairs.joints_2d_px[rows].double().numpy()  # (N, 16, 2) H36M16_2D
-    root_relative = pairs.root_relative_mm[rows].double().numpy()  # (N, 16, 3) H36M16_3D
-    images = np.asarray([image_of.get(n, "") for n in frames])
-    source = f"{h36m_dir} (Human3.6M, subjects {subjects})"
-    return (Poses2D(joints_2d, frames, H36M16_2D, source, image_names=images),
-            Poses3D(as_root_relative(root_relative, h36m_dir, "pose files"), frames, source))
-
-
-# --------------------------------------------------------------------------------------------------------- pairing
-def align(table: Poses2D | Poses3D, names: np.ndarray | None, count: int,
-          centres: np.ndarray | None = None) -> Poses2D | Poses3D:
-    """The rows of `table` for `count` wanted rows named `names`: by name (several people of one image told apart
-    by the nearest box centre, else in order of appearance); by order when either side has no names, or when no
-    name is shared and the counts agree (e.g. a lifter run on a predictions file writes row numbers as names)."""
-    by_order = np.arange(count)
-    if table.names is None or names is None:
-        if len(table) != count:
-            raise InputError(f"{table.source}: {len(table)} rows for {count} poses, and no names to pair them by; "
-                             f"the rows must correspond one to one")
-        return table.rows(by_order)
-    names, available = np.asarray(names).astype(str), table.names.astype(str)
-    if len(available) == count and (available == names).all():
-        return table.rows(by_order)
-    rows_of: dict[str, list[int]] = {}
-    for row, name in enumerate(available):
-        rows_of.setdefault(name, []).append(row)
-    if not any(name in rows_of for name in names):
-        if len(table) == count:
-            get_logger().info(f"{table.source}: no names in common with the other file; rows paired by order")
-            return table.rows(by_order)
-        raise InputError(f"{table.source}: none of its {len(table)} names match (first wanted: '{names[0]}', "
-                         f"first there: '{available[0]}')")
-    table_centres = getattr(table, "centre_px", None)
-    rows, missing, seen = [], [], {}
-    for i, name in enumerate(names):
-        candidates = rows_of.get(name)
-        if not candidates:
-            missing.append(name)
-            continue
-        if len(candidates) > 1 and centres is not None and table_centres is not None:
-            distance = np.linalg.norm(table_centres[candidates] - centres[i], axis=-1)
-            rows.append(candidates[int(np.argmin(distance))])
-        else:
-            seen[name] = seen.get(name, -1) + 1
-            rows.append(candidates[min(seen[name], len(candidates) - 1)])
-    if missing:
-        raise InputError(f"{table.source}: no rows for {len(missing)} of {count} names (first: '{missing[0]}')")
-    return table.rows(np.asarray(rows))

@@ -1,0 +1,146 @@
+"""One training run: its settings (a dataclass, read once from the command line), folder, processes and loggers.
+
+    run = start_run(RunSettings.from_options(opts), KIND)
+    optimizer = build_optimizer(model.parameters(), "adam", run.learning_rate())
+
+`start_run` sets up distributed training, seeding, the run folder CHECKPOINT_DIR/<script>_<exp>/ and logging, reads
+`--load` when given and decides the precision; it changes nothing it is given.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from utils.checkpoints import load_checkpoint, plain_options
+from utils.distributed import DistContext, init_distributed
+from utils.errors import InputError
+from utils.precision import Precision, choose_precision
+from utils.run_logging import RunLogger
+from utils.seeding import seed_everything
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What `start_run` needs; `options` is the record of every option (literals only) stored in checkpoints."""
+
+    script: str
+    exp: str = "default"
+    checkpoint_dir: str = "model_checkpoints"
+    tb_dir: str | None = None
+    load: str | None = None
+    device: str = "cpu"
+    seed: int = 0
+    deterministic: bool = False
+    lr: float | None = None  # --lr, or the script's default; None: the script passes its own to learning_rate()
+    scale_lr: bool = False
+    amp: bool = False
+    amp_dtype: str = "auto"
+    compile: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+    given: frozenset[str] = frozenset()  # the options written on the command line (`utils.cli.given_options`)
+
+    @classmethod
+    def from_options(cls, opts: argparse.Namespace) -> "RunSettings":
+        """The settings of a parsed `train.py NAME` command line (options a script lacks keep their defaults)."""
+        given = vars(opts)
+        known = {f.name for f in fields(cls)} - {"options", "given"}
+        return cls(**{name: given[name] for name in known if name in given}, options=plain_options(opts),
+                   given=frozenset(given.get("given_options", ())))
+
+
+@dataclass
+class Run:
+    """One training run's settings, folder, process context and loggers."""
+
+    settings: RunSettings
+    name: str
+    run_dir: Path
+    dist: DistContext
+    device: torch.device
+    logger: RunLogger
+    resume_from: dict[str, Any] | None = None
+    # --scale_lr: the learning rate is multiplied by this (the number of processes), else 1.
+    lr_scale: float = 1.0
+    # What --amp / --amp_dtype mean on this device (utils/precision.py); options['precision'] names it.
+    precision: Precision = field(default_factory=lambda: choose_precision("cpu", False))
+
+    @property
+    def is_main(self) -> bool:
+        return self.dist.is_main
+
+    @property
+    def compile(self) -> bool:
+        """--compile: the loop trains a torch.compile'd network."""
+        return self.settings.compile
+
+    @property
+    def seed(self) -> int:
+        return self.settings.seed
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The options record of the checkpoints: every option as given, plus the precision and the lr scale."""
+        return {**self.settings.options, "precision": self.precision.name, "lr_scale": self.lr_scale}
+
+    def learning_rate(self, default: float | None = None) -> float:
+        """The learning rate to build the optimizer with: --lr (or the script's default for it), else `default`,
+        multiplied by the number of processes under --scale_lr."""
+        base = self.settings.lr if self.settings.lr is not None else default
+        if base is None:
+            raise ValueError(f"{self.name}: no learning rate (neither --lr nor a default)")
+        return float(base) * self.lr_scale
+
+    def keep_checkpoint_network(self, asked: dict[str, Any], option_of: dict[str, str] | None = None) -> None:
+        """When resuming: refuse (close the run, raise InputError) options given for another network than the
+        checkpoint's (`refuse_changed_options`); asked: the model_config fields the options ask for."""
+        if self.resume_from is None:
+            return
+        try:
+            refuse_changed_options(self.settings.given, asked, self.resume_from.get("model_config", {}),
+                                   self.settings.load, option_of)
+        except InputError:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Flush the logs and leave the process group (call once, when the script is done)."""
+        self.logger.close()
+        self.dist.shutdown()
+
+
+def refuse_changed_options(given: frozenset[str], asked: dict[str, Any], saved: dict[str, Any], path: str | Path,
+                           option_of: dict[str, str] | None = None) -> None:
+    """A resumed run keeps the checkpoint's network: an option written on the command line (`given`) that asks for
+    another value of one of its model_config fields is an InputError naming the file and the field, not silently
+    ignored. asked / saved: {field: value}; option_of: {field: option name} where they differ."""
+    option_of = option_of or {}
+    for field_name, value in asked.items():
+        option = option_of.get(field_name, field_name)
+        if option in given and field_name in saved and saved[field_name] != value:
+            raise InputError(f"--{option} asks for {field_name} = {value}, but {path} (field model_config."
+                             f"{field_name}) holds a network with {field_name} = {saved[field_name]}; a resumed run "
+                             f"keeps the checkpoint's network: drop --{option}, or start a new run without --load")
+
+
+def start_run(settings: RunSettings, kind: str) -> Run:
+    """Set up distributed, seeding, the run folder CHECKPOINT_DIR/<script>_<exp>/ and logging; read `--load` (a
+    checkpoint of `kind`) if given."""
+    dist = init_distributed(settings.device)
+    seed_everything(settings.seed + dist.rank, deterministic=settings.deterministic)
+    lr_scale = float(dist.world_size) if settings.scale_lr else 1.0
+    device = dist.device(settings.device)
+    precision = choose_precision(device, settings.amp, settings.amp_dtype)
+    name = f"{settings.script}_{settings.exp}"
+    run_dir = Path(settings.checkpoint_dir) / name
+    tb_dir = Path(settings.tb_dir) / name if settings.tb_dir else run_dir / "tb"
+    if dist.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    logger = RunLogger(tb_dir, run_dir / "log.txt", enabled=dist.is_main)
+    resume_from = load_checkpoint(settings.load, kind=kind) if settings.load else None
+    logger.info(f"[{name}] run folder {run_dir} ({dist.engine}, {dist.world_size} process(es)"
+                f"{f', learning rate x{lr_scale:g}' if lr_scale != 1 else ''}); {precision.describe()}")
+    return Run(settings, name, run_dir, dist, device, logger, resume_from, lr_scale, precision)
