@@ -7,17 +7,16 @@ can be rerun by hand.
 
 The work is fixed (epochs, not minutes) and computed in fp32, so the headline numbers are the same on every machine
 up to float noise; `--amp` trains in the precision the device runs natively instead (utils/precision.py), which
-changes them a little. The hourglass trains as 2 processes of one thread each (torchrun, gloo), which on 2 cores is
-faster than one process of 2 threads. About 8-9 minutes on a 2-core AVX2 CPU without native bf16 (the measured
-figures are in README.md); `--quick` shrinks every step to check the wiring in a few minutes.
+changes them a little. Every stage runs in this one process on torch's threads: for these small networks on 2
+cores that is as fast as two one-thread processes under torchrun, whose per-step synchronisation costs what the
+second process gains, and its batch norm sees the whole batch. The measured time and figures, and the CPU they were
+measured on, are in README.md; `--quick` shrinks every step to check the wiring in a few minutes.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,21 +37,12 @@ COMMANDS = {"train": train_command.main, "run": run_command.main, "eval": eval_c
 REFERENCE_MATMUL_GFLOPS = 87.0  # the AVX2 reference CPU (2 cores), 2048 x 2048 fp32 on 2 threads
 
 
-def step(command: str, args: list[str], processes: int = 1) -> float:
-    """Run `python COMMAND.py ARGS` (in this process, or under torchrun with `processes` one-thread processes),
-    stopping the demo if it fails; returns the wall seconds it took."""
+def step(command: str, args: list[str]) -> float:
+    """Run `python COMMAND.py ARGS` in this process, stopping the demo if it fails; returns the wall seconds."""
     logger = get_logger()
     started = time.monotonic()
-    if processes > 1:
-        launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}"]
-        logger.info(f"\n$ OMP_NUM_THREADS=1 torchrun --standalone --nproc_per_node={processes} {command}.py "
-                    f"{shlex.join(args)}")
-        root = Path(__file__).resolve().parent
-        status = subprocess.run([*launcher, str(root / f"{command}.py"), *args],
-                                env={**os.environ, "OMP_NUM_THREADS": "1"}).returncode
-    else:
-        logger.info(f"\n$ python {command}.py {shlex.join(args)}")
-        status = COMMANDS[command](args)
+    logger.info(f"\n$ python {command}.py {shlex.join(args)}")
+    status = COMMANDS[command](args)
     if status:
         raise SystemExit(f"demo stopped: `python {command}.py {args[0]}` exited with status {status}")
     seconds = time.monotonic() - started
@@ -62,9 +52,8 @@ def step(command: str, args: list[str], processes: int = 1) -> float:
 
 def stage_arguments(quick: bool) -> dict[str, list[str]]:
     """Per-stage training arguments: the demo's fixed CPU configuration, or a wiring check with --quick."""
-    # Per process (2 by default): 8 people per step each. A short schedule learns more per sample with milder
-    # augmentation than the published recipe (the README's table).
-    hourglass = ["--stacks", "1", "--features", "64", "--early_pool", "--input_res", "128", "--batch_size", "8",
+    # A short schedule learns more per sample with milder augmentation than the published recipe (README's table).
+    hourglass = ["--stacks", "1", "--features", "64", "--early_pool", "--input_res", "128", "--batch_size", "16",
                  "--optimizer", "adam", "--lr", "1e-3", "--lr_schedule", "cosine",
                  "--rotation_prob", "0.2", "--scale_octaves", "0.15"]
     if quick:
@@ -83,14 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny budgets: checks the wiring in a few minutes")
     parser.add_argument("--amp", action="store_true",
                         help="train and run in the mixed precision this device runs natively (changes the figures)")
-    parser.add_argument("--processes", type=int, default=2,
-                        help="hourglass training processes of one thread each (1: one process, torch's threads)")
     opts = parser.parse_args(argv)
     logger = get_logger()
     started = time.monotonic()
     precision = choose_precision("cpu", opts.amp)
-    matmul = matmul_gflops()
-    logger.info(f"stitchpose demo on {describe_machine()}; fp32 2048x2048 matmul {matmul:.0f} GFLOP/s "
+    matmul = [matmul_gflops()]
+    logger.info(f"stitchpose demo on {describe_machine()}; fp32 2048x2048 matmul {matmul[0]:.0f} GFLOP/s "
                 f"(the AVX2 reference CPU: {REFERENCE_MATMUL_GFLOPS:.0f}); {precision.describe()}")
     out, checkpoints = Path(opts.output_dir), opts.checkpoint_dir
     exp = "quick" if opts.quick else "demo"
@@ -102,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     data_started = time.monotonic()
     data_dir = default_data_dir()
     seconds["data"] = time.monotonic() - data_started
-    seconds["hourglass"] = step("train", ["hourglass_mpii", *common, *stages["hourglass"]], opts.processes)
+    seconds["hourglass"] = step("train", ["hourglass_mpii", *common, *stages["hourglass"]])
     hourglass = f"{checkpoints}/hourglass_mpii_{exp}/best.pt"
     seconds["lifter"] = step("train", ["2d3d_h36m", *common, *stages["lifter"]])
     lifter = f"{checkpoints}/2d3d_h36m_{exp}/best.pt"
@@ -111,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     stitched = f"{checkpoints}/stitched_h36m_{exp}/best.pt"
 
     scoring_started = time.monotonic()
+    step("run", ["hourglass_mpii", "--load", hourglass, "--decoder", "dark", "--output_dir", str(out / "hourglass"),
+                 *amp])
+    step("eval", ["mpii_PCKh", "--prediction_files", str(out / "hourglass" / "preds_valid.mat"),
+                  "--model_names", "hourglass", "--output_dir", str(out / "hourglass_pckh")])
     step("run", ["stitched_mpii", "--load", stitched, "--output_dir", str(out / "stitched"), *amp])
     step("eval", ["mpii_PCKh", "--prediction_files", str(out / "stitched" / "stitched_predictions.npz"),
                   "--model_names", "stitched", "--output_dir", str(out / "pckh")])
@@ -124,15 +115,18 @@ def main(argv: list[str] | None = None) -> int:
                  "--output_dir", str(out / "pictures"), "--max_images", "6"])
     seconds["run, eval, viz"] = time.monotonic() - scoring_started
 
-    hourglass_pckh = load_checkpoint(hourglass, kind=HOURGLASS_KIND)["best_metric"]
+    validation_pckh = load_checkpoint(hourglass, kind=HOURGLASS_KIND)["best_metric"]
+    hourglass_pckh = json.loads((out / "hourglass_pckh" / "hourglass_pckh.json").read_text())["Mean"]
     pckh = json.loads((out / "pckh" / "stitched_pckh.json").read_text())
     mpjpe = json.loads((out / "mpjpe" / "h36m_MPJPE.json").read_text())["average_over_actions"]
     fine_tuned = load_checkpoint(stitched, kind=STITCHED_KIND)
     before = fine_tuned["extra"]["before_fine_tuning"]["mpjpe_mm"]
     total = time.monotonic() - started
+    matmul.append(matmul_gflops())
     figures = {
         "data": "synthetic dataset generated or found",
-        "hourglass": f"PCKh@0.5 {hourglass_pckh:.2f} % on the synthetic validation split",
+        "hourglass": f"PCKh@0.5 {hourglass_pckh:.2f} % on the synthetic validation split (run.py --decoder dark; "
+                     f"{validation_pckh:.2f} % in training's validation, quarter-pixel decoding)",
         "lifter": f"MPJPE {mpjpe['mpjpe_mm']:.2f} mm, P-MPJPE {mpjpe['p_mpjpe_mm']:.2f} mm from ground-truth 2D "
                   f"(test subjects S9 S11, mean over actions, 17 joints)",
         "stitched": f"RGB -> 3D MPJPE {before:.2f} mm stitched as trained separately -> "
@@ -143,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"{describe_machine()}):")
     for stage, text in figures.items():
         logger.info(f"  {stage:<15} {seconds[stage] / 60:5.1f} min  {text}")
+    logger.info(f"  fp32 matmul {matmul[0]:.0f} GFLOP/s at the start, {matmul[1]:.0f} at the end; on the AVX2 "
+                f"reference CPU ({REFERENCE_MATMUL_GFLOPS:.0f}) this run would take about "
+                f"{total / 60 * max(matmul) / REFERENCE_MATMUL_GFLOPS:.1f} min (scaled by the faster of the two)")
     logger.info(f"  results: {out.resolve()}  (pictures: {(out / 'pictures').resolve()})")
     logger.info(f"  checkpoints: {Path(checkpoints).resolve()}")
     return 0

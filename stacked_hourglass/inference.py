@@ -31,9 +31,10 @@ class Predictions:
 @torch.no_grad()
 def predict(model: torch.nn.Module, loader: DataLoader, count: int, mean_rgb: torch.Tensor, std_rgb: torch.Tensor,
             device: torch.device, precision: Precision, use_flip_test: bool = False, show_progress: bool = True,
-            center_px: np.ndarray | None = None) -> Predictions:
-    """Run the model over a loader of un-augmented samples (dataset order); decode the last stack's heatmaps and map
-    them back to image px. People whose image is missing get `center_px` (their box centre) and score 0."""
+            center_px: np.ndarray | None = None, decoder: str = "quarter", sigma: float = 1.0) -> Predictions:
+    """Run the model over a loader of un-augmented samples (dataset order); decode the last stack's heatmaps
+    (`decoder`: 'quarter' or 'dark' with the targets' `sigma`, heatmap px; see heatmaps.decode) and map them back to
+    image px. People whose image is missing get `center_px` (their box centre) and score 0."""
     model.eval()
     joints = np.zeros((count, NUM_JOINTS, 2)) if center_px is None else np.repeat(center_px[:, None], NUM_JOINTS, 1)
     scores, missing, skipped, example = np.zeros((count, NUM_JOINTS)), np.zeros(count, bool), [], None
@@ -50,7 +51,7 @@ def predict(model: torch.nn.Module, loader: DataLoader, count: int, mean_rgb: to
             continue
         images = normalise_input(batch["image"].to(device), mean_rgb, std_rgb)
         heatmaps = flip_test(heatmaps_of, images) if use_flip_test else heatmaps_of(images)
-        coords, peaks = decode(heatmaps)
+        coords, peaks = decode(heatmaps, decoder, sigma)
         index = batch["index"].numpy()
         joints[index] = heatmap_to_image(coords.cpu().numpy(), batch["image_to_input"].numpy(), STRIDE)
         scores[index] = peaks.cpu().numpy()

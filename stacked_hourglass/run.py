@@ -15,6 +15,7 @@ import torch
 
 from stacked_hourglass.annotations import PersonRecords
 from stacked_hourglass.checkpoint import load_hourglass
+from stacked_hourglass.heatmaps import DECODERS
 from stacked_hourglass.inference import Predictions, plain_loader, predict
 from stacked_hourglass.inputs import DEFAULT_SPLIT, add_people_options, check_people_options, people_to_run
 from utils.compiling import compile_model
@@ -36,6 +37,9 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("hourglass_mpii")
     add_people_options(group)
     group.add_argument("--flip_test", action="store_true", help="average with the prediction on the mirrored input")
+    group.add_argument("--decoder", choices=DECODERS, default="quarter",
+                       help="heatmap peak refinement: quarter-pixel step (the hourglass papers) or dark (Taylor "
+                            "expansion of the log-heatmap blurred with the training targets' sigma)")
     parser.set_defaults(batch_size=16, output_dir="outputs/hourglass_mpii")
 
 
@@ -57,7 +61,8 @@ def run(opts: argparse.Namespace) -> Path:
     name = "images" if opts.image_dir else opts.split or DEFAULT_SPLIT
     loader = plain_loader(records, image_dir, config.input_res, opts.batch_size, opts.workers)
     predictions = predict(model, loader, len(records), extras["mean_rgb"], extras["std_rgb"], device, precision,
-                          opts.flip_test, center_px=records.center_px)
+                          opts.flip_test, center_px=records.center_px, decoder=opts.decoder,
+                          sigma=float(extras["options"].get("sigma") or 1.0))
     if predictions.skipped_paths:
         logger.warning(f"{len(predictions.skipped_paths)} of {len(records)} people have no readable image (first: "
                        f"{predictions.skipped_paths[0]}); their joints are the box centre, 'missing' in the .npz")

@@ -45,6 +45,15 @@ def test_train_resume_run_eval(toy_mpii, tmp_path):
     with np.load(output / "preds_valid.npz") as saved:
         assert list(saved["image_names"]) == [f"{i:09d}.jpg" for i in range(4)]
         assert saved["scores"].shape == (4, 16) and not saved["missing"].any()
+    dark = tmp_path / "dark"
+    assert run_command.main(["hourglass_mpii", "--load", str(run_dir / "best.pt"), "--data_dir", str(toy_mpii),
+                             "--output_dir", str(dark), "--flip_test", "--decoder", "dark"]) == 0
+    refined = scipy.io.loadmat(dark / "preds_valid.mat")["preds"]
+    # Same peaks, another sub-pixel refinement: at most 1 + 0.25 heatmap px apart (4 input px each) on each axis.
+    with np.load(dark / "preds_valid.npz") as saved:
+        heatmap_px = saved["box_px"][:, None, None] / 64 * 4
+    assert np.isfinite(refined).all() and 0 < np.abs(refined - preds).max() and \
+        (np.abs(refined - preds) <= 1.25 * heatmap_px + 1e-6).all()
     assert eval_command.main(["mpii_PCKh", "--prediction_files", str(output / "preds_valid.mat"),
                               "--gt", str(toy_mpii / "detections_our_format.mat"),
                               "--output_dir", str(tmp_path / "eval")]) == 0
