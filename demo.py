@@ -62,7 +62,8 @@ def stage_arguments(quick: bool) -> dict[str, list[str]]:
                 "stitched": ["--epochs", "1", "--batch_size", "8"]}
     return {"hourglass": hourglass + ["--epochs", "9"],
             "lifter": ["--epochs", "1", "--linear_size", "512"],
-            "stitched": ["--epochs", "3", "--batch_size", "8", "--lr", "5e-5", "--heatmap_loss_weight", "1.0"]}
+            "stitched": ["--epochs", "3", "--batch_size", "8", "--lr", "5e-5", "--heatmap_loss_weight", "1.0",
+                         "--keep_batch_norm_statistics"]}
 
 
 def main(argv: list[str] | None = None) -> int:

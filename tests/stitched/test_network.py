@@ -83,3 +83,20 @@ def test_wrong_checkpoint_kind_is_refused(stage_checkpoints):
 
     with pytest.raises(CheckpointError, match="expected a 'hourglass'"):
         stitch(stage_checkpoints[1], stage_checkpoints[1])
+
+
+def test_kept_batch_norm_statistics_do_not_move_while_the_weights_train():
+    from stitched.train import keep_running_statistics
+
+    network = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), torch.nn.BatchNorm2d(4))
+    keep_running_statistics(network)
+    before = network[1].running_mean.clone(), network[1].running_var.clone()
+    optimizer = torch.optim.SGD(network.parameters(), lr=0.1)
+    network.train()
+    output = network(torch.randn(4, 3, 5, 5) * 3 + 2)
+    torch.testing.assert_close(output.mean((0, 2, 3)), torch.zeros(4), atol=1e-5, rtol=0)  # batch statistics
+    output.square().mean().backward()
+    optimizer.step()
+    torch.testing.assert_close(network[1].running_mean, before[0], rtol=0, atol=0)
+    torch.testing.assert_close(network[1].running_var, before[1], rtol=0, atol=0)
+    assert network[0].weight.grad is not None
