@@ -99,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     stitched = f"{checkpoints}/stitched_h36m_{exp}/best.pt"
 
     scoring_started = time.monotonic()
-    step("run", ["hourglass_mpii", "--load", hourglass, "--decoder", "dark", "--output_dir", str(out / "hourglass"),
-                 *amp])
+    step("run", ["hourglass_mpii", "--load", hourglass, "--flip_test", "--decoder", "dark",
+                 "--output_dir", str(out / "hourglass"), *amp])
     step("eval", ["mpii_PCKh", "--prediction_files", str(out / "hourglass" / "preds_valid.mat"),
                   "--model_names", "hourglass", "--output_dir", str(out / "hourglass_pckh")])
     step("run", ["stitched_mpii", "--load", stitched, "--output_dir", str(out / "stitched"), *amp])
@@ -126,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     matmul.append(matmul_gflops())
     figures = {
         "data": "synthetic dataset generated or found",
-        "hourglass": f"PCKh@0.5 {hourglass_pckh:.2f} % on the synthetic validation split (run.py --decoder dark; "
-                     f"{validation_pckh:.2f} % in training's validation, quarter-pixel decoding)",
+        "hourglass": f"PCKh@0.5 {hourglass_pckh:.2f} % on the synthetic validation split (run.py --flip_test "
+                     f"--decoder dark; {validation_pckh:.2f} % in training's validation, quarter-pixel decoding)",
         "lifter": f"MPJPE {mpjpe['mpjpe_mm']:.2f} mm, P-MPJPE {mpjpe['p_mpjpe_mm']:.2f} mm from ground-truth 2D "
                   f"(test subjects S9 S11, mean over actions, 17 joints)",
         "stitched": f"RGB -> 3D MPJPE {before:.2f} mm stitched as trained separately -> "

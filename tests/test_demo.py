@@ -13,6 +13,7 @@ STAGE_INPUTS = {"stitched": ["--load_hourglass", "h.pt", "--load_2d3d", "l.pt"]}
 def test_stage_arguments_parse_and_do_fixed_work(quick):
     for stage, arguments in stage_arguments(quick).items():
         name = SCRIPT_OF_STAGE[stage]
-        opts = parse_script_options("train", name, train_command.SCRIPTS[name], [*arguments, *STAGE_INPUTS.get(stage, [])])
+        argv = [*arguments, *STAGE_INPUTS.get(stage, [])]
+        opts = parse_script_options("train", name, train_command.SCRIPTS[name], argv)
         assert opts.epochs >= 1 and not opts.amp
         assert getattr(opts, "max_train_minutes", None) is None  # fixed work, not a time budget

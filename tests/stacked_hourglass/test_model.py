@@ -89,7 +89,8 @@ def test_normalise_input_by_hand():
 def test_early_pool_runs_the_stem_residuals_at_heatmap_resolution():
     early = HourglassNet(dataclasses.replace(TINY, early_pool=True))
     assert count_parameters(early) == count_parameters(HourglassNet(TINY))  # same weights, other order
-    assert isinstance(early.stem[3], torch.nn.MaxPool2d) and not isinstance(HourglassNet(TINY).stem[3], torch.nn.MaxPool2d)
+    assert isinstance(early.stem[3], torch.nn.MaxPool2d)
+    assert not isinstance(HourglassNet(TINY).stem[3], torch.nn.MaxPool2d)
     seen = {}
     early.stem[4].register_forward_hook(lambda module, inputs, output: seen.update(shape=inputs[0].shape))
     output = early(torch.randn(2, 3, 64, 64))
