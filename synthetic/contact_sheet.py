@@ -15,6 +15,7 @@ import numpy as np
 
 from utils.cameras import H36M_CAMERA_IDS
 from utils.cli import Parser
+from utils.npz import load_npz
 from utils.skeletons import H36M32, MPII
 
 TILE = (360, 270)  # width, height of one grid cell, px
@@ -76,7 +77,7 @@ def mpii_tiles(data_dir: Path, count: int) -> list[np.ndarray]:
 
 def h36m_tiles(data_dir: Path, count: int) -> list[np.ndarray]:
     frames = json.loads((data_dir / "h36m" / "frames.json").read_text())
-    positions_2d = np.load(data_dir / "h36m" / "data_2d_h36m_gt.npz", allow_pickle=True)["positions_2d"].item()
+    positions_2d = load_npz(data_dir / "h36m" / "data_2d_h36m_gt.npz")["positions_2d"].item()
     tiles = []
     picks = np.random.default_rng(0).choice(len(frames), size=min(count, len(frames)), replace=False)
     for item in [frames[index] for index in sorted(picks)]:  # spread over subjects, actions and cameras

@@ -16,6 +16,7 @@ import numpy as np
 
 from synthetic import data_root
 from utils.errors import InputError
+from utils.npz import load_npz
 
 TRAIN_SUBJECTS: tuple[int, ...] = (1, 5, 6, 7, 8)
 TEST_SUBJECTS: tuple[int, ...] = (9, 11)
@@ -102,10 +103,13 @@ def _videopose3d_table(path: Path, key: str, expected: str) -> dict:
     """The {subject: {action: array}} table stored under `key` in a VideoPose3D npz file."""
     if not path.is_file():
         raise InputError(f"{path}: file not found (expected VideoPose3D {expected})")
-    with np.load(path, allow_pickle=True) as data:
-        if key not in data:
-            raise InputError(f"{path}: missing the key '{key}'")
-        return data[key].item()
+    data = load_npz(path)  # object members as plain data only: a crafted file runs nothing
+    if key not in data:
+        raise InputError(f"{path}: missing the key '{key}'")
+    table = data[key].item() if data[key].dtype == object and data[key].ndim == 0 else None
+    if not isinstance(table, dict):
+        raise InputError(f"{path}: '{key}' is not a {{subject: {{action: array}}}} table")
+    return table
 
 
 def read_videopose3d_3d(path: str | Path, subjects: tuple[int, ...], drop_corrupt: bool = True) -> PoseSequences:

@@ -17,6 +17,7 @@ import numpy as np
 from twod_threed.h36m_files import CORRUPT_SEQUENCES, frame_names, read_videopose3d_2d
 from utils.cameras import H36M_CAMERA_IDS
 from utils.errors import InputError
+from utils.npz import load_npz
 from utils.run_logging import get_logger
 from utils.skeletons import H36M16_2D_FROM_17, MPII_TO_H36M16_2D, h36m17_from_32
 
@@ -90,10 +91,9 @@ def read_2d_input(path: str | Path, joint_order: str | None = None,
     if not path.is_file():
         raise InputError(f"{path}: input file not found")
     if path.suffix == ".npz":
-        with np.load(path, allow_pickle=True) as data:
-            if "positions_2d" in data:
-                return _videopose3d_rows(path, subjects)
-            fields = {key: data[key] for key in data.files}
+        fields = load_npz(path)  # object members as plain data only: a crafted file runs nothing
+        if "positions_2d" in fields:
+            return _videopose3d_rows(path, subjects)
     elif path.suffix == ".json":
         fields = _fields_from_json(path)
     else:

@@ -11,6 +11,7 @@ import scipy.io
 from synthetic.h36m_scene import SUBJECTS
 from synthetic.motions import ACTIONS
 from utils.cameras import H36M_CAMERA_IDS, load_h36m_cameras
+from utils.npz import load_npz
 from utils.skeletons import H36M32
 
 TINY_ACTIONS = ("Directions", "Greeting", "Purchases", "Sitting", "SittingDown", "Walking")
@@ -176,8 +177,8 @@ def test_pose_files_names_and_realistic_bones(tiny_dataset, specimens):
 def test_projecting_3d_labels_reproduces_the_2d_labels(tiny_dataset):
     cameras = load_h36m_cameras(tiny_dataset / "h36m" / "cameras.h5")
     poses = _poses(tiny_dataset)
-    archive_3d = np.load(tiny_dataset / "h36m" / "data_3d_h36m.npz", allow_pickle=True)
-    archive_2d = np.load(tiny_dataset / "h36m" / "data_2d_h36m_gt.npz", allow_pickle=True)
+    archive_3d = load_npz(tiny_dataset / "h36m" / "data_3d_h36m.npz")
+    archive_2d = load_npz(tiny_dataset / "h36m" / "data_2d_h36m_gt.npz")
     positions_3d, positions_2d = archive_3d["positions_3d"].item(), archive_2d["positions_2d"].item()
     assert sorted(positions_3d) == sorted(positions_2d) == sorted(f"S{s}" for s in SUBJECTS)
     for (subject, action), joints_mm in poses.items():
