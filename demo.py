@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     exp = "quick" if opts.quick else "demo"
     stages = stage_arguments(opts.quick)
     amp = ["--amp"] if opts.amp else []
-    common = ["--checkpoint_dir", checkpoints, "--exp", exp, *amp]
+    common = ["--checkpoint_dir", checkpoints, "--exp", exp, "--overwrite", *amp]  # a rerun starts afresh
     seconds: dict[str, float] = {}
 
     data_started = time.monotonic()

@@ -80,6 +80,8 @@ def _training(group: argparse._ArgumentGroup) -> None:
                        help="deterministic kernels and data order, so a resumed run matches an uninterrupted one")
     group.add_argument("--scale_lr", action="store_true",
                        help="multiply the learning rate by the number of processes (linear scaling rule)")
+    group.add_argument("--overwrite", action="store_true",
+                       help="start afresh in a run folder that already holds a run (its checkpoints are replaced)")
 
 
 # Common option groups, by the name a Script lists them under; a script takes only those whose options it reads.

@@ -40,6 +40,7 @@ class RunSettings:
     amp: bool = False
     amp_dtype: str = "auto"
     compile: bool = False
+    overwrite: bool = False  # start afresh in a run folder that already holds a run
     options: dict[str, Any] = field(default_factory=dict)
     given: frozenset[str] = frozenset()  # the options written on the command line (`utils.cli.given_options`)
 
@@ -126,6 +127,11 @@ def refuse_changed_options(given: frozenset[str], asked: dict[str, Any], saved: 
                              f"keeps the checkpoint's network: drop --{option}, or start a new run without --load")
 
 
+def earlier_run(run_dir: Path) -> str | None:
+    """The checkpoint an earlier run left in `run_dir` (last.pt, else best.pt), or None."""
+    return next((name for name in ("last.pt", "best.pt") if (run_dir / name).is_file()), None)
+
+
 def start_run(settings: RunSettings, kind: str) -> Run:
     """Set up distributed, seeding, the run folder CHECKPOINT_DIR/<script>_<exp>/ and logging; read `--load` (a
     checkpoint of `kind`) if given."""
@@ -137,6 +143,12 @@ def start_run(settings: RunSettings, kind: str) -> Run:
     name = f"{settings.script}_{settings.exp}"
     run_dir = Path(settings.checkpoint_dir) / name
     tb_dir = Path(settings.tb_dir) / name if settings.tb_dir else run_dir / "tb"
+    # Decided by the main process and shared, so that every process stops or none does.
+    held = dist.broadcast_object(earlier_run(run_dir) if dist.is_main else None)
+    if held and not settings.load and not settings.overwrite:
+        dist.shutdown()
+        raise InputError(f"{run_dir} already holds a run ({held}); resume it with --load {run_dir / held}, start it "
+                         f"afresh with --overwrite, or give another --exp")
     if dist.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
     logger = RunLogger(tb_dir, run_dir / "log.txt", enabled=dist.is_main)

@@ -213,3 +213,16 @@ def test_step_seeds_are_distinct_and_reseeding_repeats_the_draws():
     seed_step(0, 1, 2, 3)
     again = (torch.rand(3), np.random.rand(), random.random())
     assert torch.equal(first[0], again[0]) and first[1:] == again[1:]
+
+
+def test_a_new_run_does_not_replace_an_earlier_one(tmp_path, capsys):
+    first = run_in_process(tmp_path, "--epochs", "1", name="same")
+    folder = tmp_path / "checkpoints" / "toy_same"
+    kept = (folder / "best.pt").read_bytes()
+    run_in_process(tmp_path, "--epochs", "1", "--lr", "0.5", name="same", status=1)
+    error = capsys.readouterr().err
+    assert f"{folder} already holds a run (last.pt)" in error
+    assert f"--load {folder / 'last.pt'}" in error and "--overwrite" in error
+    assert (folder / "best.pt").read_bytes() == kept  # nothing of the earlier run was touched
+    again = run_in_process(tmp_path, "--epochs", "1", "--overwrite", name="same")
+    assert_same_params(first["params"], again["params"])  # afresh: the same seed gives the same run
