@@ -226,3 +226,14 @@ def test_a_new_run_does_not_replace_an_earlier_one(tmp_path, capsys):
     assert (folder / "best.pt").read_bytes() == kept  # nothing of the earlier run was touched
     again = run_in_process(tmp_path, "--epochs", "1", "--overwrite", name="same")
     assert_same_params(first["params"], again["params"])  # afresh: the same seed gives the same run
+
+
+@pytest.mark.slow
+def test_compile_trains_the_same_network(tmp_path):
+    from utils.compiling import compile_problem
+
+    if compile_problem(torch.device("cpu")):
+        pytest.skip(compile_problem(torch.device("cpu")))
+    eager = run_in_process(tmp_path, "--epochs", "1", name="eager")
+    compiled = run_in_process(tmp_path, "--epochs", "1", "--compile", name="compiled")
+    assert_same_params(eager["params"], compiled["params"], atol=1e-5)
