@@ -32,16 +32,20 @@ class _RunsACommand:
         return os.system, (f"touch {self.marker}",)
 
 
+def crafted_member(marker) -> bytes:
+    """A .npy object member whose pickle, if run, would create `marker`."""
+    payload = io.BytesIO()
+    np.lib.format.write_array_header_1_0(payload, {"descr": "|O", "fortran_order": False, "shape": ()})
+    pickle.dump(_RunsACommand(marker), payload, protocol=3)
+    return payload.getvalue()
+
+
 @pytest.mark.parametrize("member", ["positions_3d", "positions_2d"])
 def test_a_crafted_pickle_is_refused_and_runs_nothing(tmp_path, member):
     marker = tmp_path / "marker"
-    payload = io.BytesIO()
-    header = {"descr": "|O", "fortran_order": False, "shape": ()}
-    np.lib.format.write_array_header_1_0(payload, header)
-    pickle.dump(_RunsACommand(marker), payload, protocol=3)
     path = tmp_path / "data_3d_h36m.npz"
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr(f"{member}.npy", payload.getvalue())
+        archive.writestr(f"{member}.npy", crafted_member(marker))
     with pytest.raises(InputError, match=rf"data_3d_h36m.npz: '{member}': holds a pickled '(posix|os|nt)\.system'"):
         load_npz(path)
     assert not marker.exists()
@@ -69,13 +73,10 @@ def test_the_human36m_readers_refuse_a_crafted_videopose3d_file(tmp_path):
     from twod_threed.inputs import read_2d_input
 
     marker = tmp_path / "marker"
-    payload = io.BytesIO()
-    np.lib.format.write_array_header_1_0(payload, {"descr": "|O", "fortran_order": False, "shape": ()})
-    pickle.dump(_RunsACommand(marker), payload, protocol=3)
     for name, member in (("data_3d_h36m.npz", "positions_3d"), ("data_2d_h36m_gt.npz", "positions_2d")):
         path = tmp_path / name
         with zipfile.ZipFile(path, "w") as archive:
-            archive.writestr(f"{member}.npy", payload.getvalue())
+            archive.writestr(f"{member}.npy", crafted_member(marker))
         with pytest.raises(InputError, match="refusing to unpickle"):
             read_videopose3d_3d(path, (1,)) if member == "positions_3d" else read_2d_input(path)
     assert not marker.exists()
