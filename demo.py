@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds["run, eval, viz"] = time.monotonic() - scoring_started
 
     validation_pckh = load_checkpoint(hourglass, kind=HOURGLASS_KIND)["best_metric"]
-    hourglass_pckh = json.loads((out / "hourglass_pckh" / "hourglass_pckh.json").read_text())["Mean"]
+    hourglass_pckh = json.loads((out / "hourglass_pckh" / "hourglass_pckh.json").read_text())
     pckh = json.loads((out / "pckh" / "stitched_pckh.json").read_text())
     mpjpe = json.loads((out / "mpjpe" / "h36m_MPJPE.json").read_text())["average_over_actions"]
     fine_tuned = load_checkpoint(stitched, kind=STITCHED_KIND)
@@ -126,13 +126,16 @@ def main(argv: list[str] | None = None) -> int:
     matmul.append(matmul_gflops())
     figures = {
         "data": "synthetic dataset generated or found",
-        "hourglass": f"PCKh@0.5 {hourglass_pckh:.2f} % on the synthetic validation split (run.py --flip_test "
-                     f"--decoder dark; {validation_pckh:.2f} % in training's validation, quarter-pixel decoding)",
+        "hourglass": f"PCKh@0.5 {hourglass_pckh['Mean']:.2f} % (unweighted mean of the 14 joints; "
+                     f"{hourglass_pckh['Mean_weighted']:.2f} % weighted by annotations) on the synthetic validation "
+                     f"split (run.py --flip_test --decoder dark; {validation_pckh:.2f} % unweighted in training's "
+                     f"validation, quarter-pixel decoding)",
         "lifter": f"MPJPE {mpjpe['mpjpe_mm']:.2f} mm, P-MPJPE {mpjpe['p_mpjpe_mm']:.2f} mm from ground-truth 2D "
                   f"(test subjects S9 S11, mean over actions, 17 joints)",
         "stitched": f"RGB -> 3D MPJPE {before:.2f} mm stitched as trained separately -> "
                     f"{fine_tuned['best_metric']:.2f} mm fine-tuned end to end (test frames)",
-        "run, eval, viz": f"stitched RGB -> 2D PCKh@0.5 {pckh['Mean']:.2f} % on the MPII-format validation images",
+        "run, eval, viz": f"stitched RGB -> 2D PCKh@0.5 {pckh['Mean']:.2f} % (unweighted; {pckh['Mean_weighted']:.2f} "
+                          f"% weighted) on the MPII-format validation images",
     }
     logger.info(f"\nstitchpose demo finished in {total / 60:.1f} min ({exp} budget, {precision.name}, "
                 f"{describe_machine()}):")

@@ -27,6 +27,7 @@ from utils.errors import InputError
 JSON_NAME = "mpii_annotations.json"
 VALID_H5_NAME = "annot/valid.h5"
 STANDARD_MAT_NAME = "detections_our_format.mat"
+CONVERTED_GT_NAME = "valid_gt.mat"  # the validation ground truth `python -m stacked_hourglass.convert_mpii` writes
 
 
 @dataclass
@@ -209,7 +210,9 @@ def mpii_folder(data_dir: str | Path | None) -> Path:
         if (folder / JSON_NAME).is_file() or (folder / VALID_H5_NAME).is_file():
             return folder
     raise InputError(f"{data_dir}: no MPII annotations found; expected {JSON_NAME} or {VALID_H5_NAME} "
-                     f"(with the images in images/) in this folder or in its mpii/ subfolder")
+                     f"(with the images in images/) in this folder or in its mpii/ subfolder. From MPII's release "
+                     f"file make them with: python -m stacked_hourglass.convert_mpii --release "
+                     f"mpii_human_pose_v1_u12_1.mat [--valid_h5 valid.h5] --output_dir {data_dir}")
 
 
 def load_split(data_dir: str | Path | None, split: str) -> PersonRecords:

@@ -4,6 +4,12 @@ Ground truth and prediction files are read by `annotations.py` (the one MPII rea
 `detections_our_format.mat` layout (pos_gt_src, jnt_missing, headboxes_src), the `valid.h5` layout (part, visible,
 normalize) or `.npz` files with its keys; predictions `.mat` or `.npz` with `preds` (N, 16, 2) in ground-truth
 order, image pixels (what `run.py hourglass_mpii` writes).
+
+The table and each model's JSON give both means over the 14 joints (pelvis and thorax excluded; `utils.metrics.
+mpii_pckh_table`): `Mean` / `Mean@0.1`, the unweighted mean of the per-joint values, as pytorch-pose's evaluation
+scripts compute it (81.46 on the published predictions in detections_our_format.mat), and `Mean_weighted` /
+`Mean@0.1_weighted`, each joint weighted by its number of annotations, as HRNet and MMPose report it (82.34 on the
+same file). `AUC` is the area under the unweighted mean's PCKh(t) curve (the JSON also holds `AUC_weighted`).
 """
 from __future__ import annotations
 
@@ -14,12 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
-from stacked_hourglass.annotations import (STANDARD_MAT_NAME, VALID_H5_NAME, mpii_folder, read_ground_truth,
-                                           read_predictions)
+from stacked_hourglass.annotations import (CONVERTED_GT_NAME, STANDARD_MAT_NAME, VALID_H5_NAME, mpii_folder,
+                                           read_ground_truth, read_predictions)
 from utils.errors import InputError
 from utils.metrics import PCKH_CURVE_THRESHOLDS, mpii_pckh_table
 from utils.run_logging import get_logger
 from utils.skeletons import MPII, MPII_PCKH_GROUPS, MPII_PCKH_MEAN_JOINTS
+
+
+TABLE_MEANS = ("Mean", "Mean_weighted", "Mean@0.1", "Mean@0.1_weighted", "AUC")
 
 
 @dataclass(frozen=True)
@@ -59,10 +68,14 @@ def pckh_report(preds: np.ndarray, truth: MpiiGroundTruth) -> tuple[dict, np.nda
 
 
 def format_table(reports: dict[str, dict]) -> str:
-    columns = [*MPII_PCKH_GROUPS, "Mean", "Mean@0.1", "AUC"]
+    """One row per model: the groups, both means at 0.5 and 0.1 and the AUC (of the unweighted mean)."""
+    columns = [*MPII_PCKH_GROUPS, *TABLE_MEANS]
     width = max(12, *(len(name) for name in reports))
-    lines = ["Model".ljust(width) + "".join(c.rjust(10) for c in columns)]
-    lines += [name.ljust(width) + "".join(f"{report[c]:10.2f}" for c in columns) for name, report in reports.items()]
+    lines = ["Model".ljust(width) + "".join(c.rjust(len(c) + 2 if len(c) > 8 else 10) for c in columns)]
+    lines += [name.ljust(width) + "".join(f"{report[c]:{len(c) + 2 if len(c) > 8 else 10}.2f}" for c in columns)
+              for name, report in reports.items()]
+    lines.append("Mean: unweighted mean of the 14 joints (pytorch-pose's script); Mean_weighted: weighted by "
+                 "annotation counts (HRNet, MMPose); AUC: of the unweighted mean, t in [0, 0.5]")
     return "\n".join(lines)
 
 
@@ -75,7 +88,7 @@ def plot_pckh_curves(curves: dict[str, np.ndarray], path: Path) -> None:
 
     groups = {**{name: list(joints) for name, joints in MPII_PCKH_GROUPS.items()}}
     fig, axes = plt.subplots(2, 4, figsize=(16, 7.5), sharex=True, sharey=True)
-    for axis, (group, joints) in zip(axes.ravel(), [*groups.items(), ("Mean (14 joints)", None)]):
+    for axis, (group, joints) in zip(axes.ravel(), [*groups.items(), ("Mean (14 joints, unweighted)", None)]):
         for model, curve in curves.items():
             values = curve[:, joints].mean(1) if joints else np.nanmean(curve[:, list(MPII_PCKH_MEAN_JOINTS)], 1)
             axis.plot(PCKH_CURVE_THRESHOLDS, values, label=model)
@@ -114,10 +127,14 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 
 def default_ground_truth(data_dir: str | None) -> Path:
-    """The validation ground truth of an MPII folder (`mpii_folder`): detections_our_format.mat, else annot/valid.h5."""
+    """The validation ground truth of an MPII folder (`mpii_folder`), in the order `run.py` predicts the split in:
+    detections_our_format.mat, else annot/valid.h5, else valid_gt.mat (written by `convert_mpii` in the order of
+    mpii_annotations.json's validation records)."""
     folder = mpii_folder(data_dir)
-    standard = folder / STANDARD_MAT_NAME
-    return standard if standard.is_file() or not (folder / VALID_H5_NAME).is_file() else folder / VALID_H5_NAME
+    for name in (STANDARD_MAT_NAME, VALID_H5_NAME, CONVERTED_GT_NAME):
+        if (folder / name).is_file():
+            return folder / name
+    return folder / STANDARD_MAT_NAME
 
 
 def run_pckh(opts: argparse.Namespace) -> dict[str, dict]:

@@ -122,23 +122,30 @@ def pckh_auc(curve, thresholds=PCKH_CURVE_THRESHOLDS):
 
 
 def mpii_pckh_table(pred, gt, visible, head_size) -> tuple[dict, np.ndarray]:
-    """The standard MPII table (Head, Shoulder, ..., Ankle, Mean over 14 joints at 0.5, Mean@0.1, AUC) and the
-    PCKh curve (51, J) over PCKH_CURVE_THRESHOLDS.
+    """The standard MPII table and the PCKh curve (51, J) over PCKH_CURVE_THRESHOLDS.
 
-    Groups average left and right; Mean weights each joint by its number of annotations (pelvis and thorax
-    excluded), as the standard evaluation script does. Values in percent, rounded to two decimals.
+    Table: Head, Shoulder, ..., Ankle at 0.5 (groups average left and right), and over the 14 joints (pelvis and
+    thorax excluded) both means in use, at 0.5 and at 0.1:
+      Mean, Mean@0.1                    the unweighted mean of the 14 per-joint values, as pytorch-pose's
+                                        evaluation scripts (eval_PCKh.py / eval_PCKh.m) compute it;
+      Mean_weighted, Mean@0.1_weighted  each joint weighted by its number of annotations (HRNet, MMPose).
+    AUC is the area under the unweighted mean's PCKh(t) curve, t in [0, 0.5] (AUC_weighted: the weighted mean's).
+    Values in percent, rounded to two decimals. Joints never annotated are left out of both means.
     """
     pred, gt, visible, head_size = (np.asarray(a, dtype=np.float64) for a in (pred, gt, visible, head_size))
     curve = pckh_curve(pred, gt, visible, head_size)  # (51, 16)
-    counts = (visible > 0).reshape(-1, pred.shape[-2]).sum(0)[list(MPII_PCKH_MEAN_JOINTS)]
-
-    def mean_at(row: np.ndarray) -> float:
-        return float(np.nansum(row[list(MPII_PCKH_MEAN_JOINTS)] * counts) / max(counts.sum(), 1))
-
-    at_half = curve[np.argmin(np.abs(PCKH_CURVE_THRESHOLDS - 0.5))]
-    at_tenth = curve[np.argmin(np.abs(PCKH_CURVE_THRESHOLDS - 0.1))]
-    table = {group: round(float(np.nanmean(at_half[list(joints)])), 2) for group, joints in MPII_PCKH_GROUPS.items()}
-    table["Mean"] = round(mean_at(at_half), 2)
-    table["Mean@0.1"] = round(mean_at(at_tenth), 2)
-    table["AUC"] = round(float(pckh_auc(np.array([mean_at(row) for row in curve]))), 2)
+    mean_joints = list(MPII_PCKH_MEAN_JOINTS)
+    counts = (visible > 0).reshape(-1, pred.shape[-2]).sum(0)[mean_joints]  # (14,)
+    unweighted = np.nanmean(curve[:, mean_joints], axis=1)  # (51,)
+    weighted = np.nansum(curve[:, mean_joints] * counts, axis=1) / max(counts.sum(), 1)  # (51,)
+    at_half = int(np.argmin(np.abs(PCKH_CURVE_THRESHOLDS - 0.5)))
+    at_tenth = int(np.argmin(np.abs(PCKH_CURVE_THRESHOLDS - 0.1)))
+    table = {group: round(float(np.nanmean(curve[at_half, list(joints)])), 2)
+             for group, joints in MPII_PCKH_GROUPS.items()}
+    table["Mean"] = round(float(unweighted[at_half]), 2)
+    table["Mean_weighted"] = round(float(weighted[at_half]), 2)
+    table["Mean@0.1"] = round(float(unweighted[at_tenth]), 2)
+    table["Mean@0.1_weighted"] = round(float(weighted[at_tenth]), 2)
+    table["AUC"] = round(float(pckh_auc(unweighted)), 2)
+    table["AUC_weighted"] = round(float(pckh_auc(weighted)), 2)
     return table, curve

@@ -105,7 +105,7 @@ def test_unannotated_joint_gives_nan_not_zero():
     assert out[0] == 100.0 and np.isnan(out[1])
 
 
-def test_mpii_table_groups_and_weighted_mean():
+def test_mpii_table_groups_and_both_means():
     rng = np.random.default_rng(3)
     n = 40
     gt = rng.uniform(0, 100, size=(n, 16, 2))
@@ -117,8 +117,28 @@ def test_mpii_table_groups_and_weighted_mean():
     assert table["Ankle"] == 50.0  # mean of r_ankle (50) and an absent l_ankle is r_ankle alone
     assert table["Head"] == 100.0
     # Mean over 14 joints weighted by counts: 13 joints x 40 annotated (l_ankle 0), 20 wrong.
-    assert table["Mean"] == pytest.approx(round(100 * (13 * 40 - 20) / (13 * 40), 2))
+    assert table["Mean_weighted"] == pytest.approx(round(100 * (13 * 40 - 20) / (13 * 40), 2))
+    # Unweighted (pytorch-pose): the 13 annotated joints' values, 12 x 100 and r_ankle 50, averaged.
+    assert table["Mean"] == pytest.approx(round((12 * 100 + 50) / 13, 2))
     assert curve.shape == (51, 16)
+
+
+def test_mpii_means_differ_when_counts_differ():
+    """Two people: r_ankle annotated once (and wrong), every other joint twice (right). Unweighted, r_ankle's 0 %
+    is one of 14 values; weighted, it is 1 of 27 annotations. AUC follows the unweighted mean."""
+    gt = np.tile(np.arange(32, dtype=np.float64).reshape(1, 16, 2), (2, 1, 1))
+    pred = gt.copy()
+    pred[0, 0] += 50.0
+    visible = np.ones((2, 16))
+    visible[1, 0] = 0
+    table, curve = mpii_pckh_table(pred, gt, visible, np.ones(2))
+    assert table["Mean"] == pytest.approx(round(13 * 100 / 14, 2)) == 92.86
+    assert table["Mean_weighted"] == pytest.approx(round(100 * 26 / 27, 2)) == 96.3
+    assert table["Mean@0.1"] == 92.86 and table["Mean@0.1_weighted"] == 96.3
+    # PCKh(t) is 0 at t = 0 (distance 0 is not below 0) and the plateau from t = 0.01 on.
+    expected_auc = (0.5 - 0.01 / 2) / 0.5 * 100 * 13 / 14
+    assert table["AUC"] == pytest.approx(round(expected_auc, 2))
+    assert table["AUC_weighted"] == pytest.approx(round((0.5 - 0.005) / 0.5 * 100 * 26 / 27, 2))
 
 
 def test_shape_mismatch_is_reported():
