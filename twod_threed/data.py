@@ -203,9 +203,10 @@ def load_pose_pairs(data_dir: str | Path | None = None, subjects: tuple[int, ...
                     input_2d: str = "gt", drop_corrupt: bool = True, cache: bool = True) -> PosePairs:
     """Camera-frame pairs of `subjects` (default: the training subjects; TEST_SUBJECTS for S9, S11).
 
-    data_dir: a folder with either layout (and cameras.h5, else the built-in Human3.6M cameras), a dataset root with h36m/, or None for the embedded
-    synthetic dataset. input_2d: 'gt' (distorted projection of the 3D), 'detections' (S*/StackedHourglass h5, MPII
-    order) or a VideoPose3D data_2d_h36m_<source>.npz path. cache=False reads the files every time.
+    data_dir: a folder with either layout (and cameras.h5, else the built-in Human3.6M cameras), a dataset root
+    with h36m/, or None for the embedded synthetic dataset. input_2d: 'gt' (distorted projection of the 3D),
+    'detections' (S*/StackedHourglass h5, MPII order) or a VideoPose3D data_2d_h36m_<source>.npz path.
+    cache=False reads the files every time.
     """
     h36m_dir = h36m_folder(data_dir)
     subjects = tuple(int(s) for s in subjects)

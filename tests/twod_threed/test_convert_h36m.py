@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -86,7 +87,8 @@ def test_camera_frame_and_projection_without_the_release_files(release, expected
     """Without D3_Positions_mono and D2_Positions the camera frame and the 2D come from the (built-in) cameras and
     still match the release's to 1e-3 mm / 1e-3 px."""
     source = tmp_path / "release"
-    shutil.copytree(release / "S5" / "MyPoseFeatures" / "D3_Positions", source / "S5" / "MyPoseFeatures" / "D3_Positions")
+    world_poses = Path("S5") / "MyPoseFeatures" / "D3_Positions"
+    shutil.copytree(release / world_poses, source / world_poses)
     sequence = read_release_sequence(source / "S5" / "MyPoseFeatures" / "D3_Positions" / "Walking 1.cdf", 5,
                                      builtin_cameras([5]))
     assert sequence.sources == {"camera": "computed", "image": "computed"}

@@ -14,6 +14,8 @@ from utils.checkpoints import save_checkpoint
 from utils.errors import InputError
 from utils.skeletons import COCO17_JOINT_NAMES, H36M16_2D, H36M16_2D_FROM_17, coco17_to_h36m17
 
+OUT = "predictions_3d.npz"
+
 
 def coco_pose() -> np.ndarray:
     """(1, 17, 2): COCO keypoint k at (10 k, 100 + k) px."""
@@ -87,7 +89,7 @@ def test_run_lifts_coco_and_mmpose_inputs(specimens, tmp_path, capsys):
     assert run_entry.main([*common, "--input", str(mmpose), "--output_dir", str(tmp_path / "mmpose")]) == 0
     assert run_entry.main([*common, "--input", str(tmp_path / "h36m17.npz"), "--joint_order", "h36m",
                            "--output_dir", str(tmp_path / "h36m17")]) == 0
-    with np.load(tmp_path / "mmpose" / "predictions_3d.npz") as a, np.load(tmp_path / "h36m17" / "predictions_3d.npz") as b:
+    with np.load(tmp_path / "mmpose" / OUT) as a, np.load(tmp_path / "h36m17" / OUT) as b:
         assert a["poses_3d"].shape == (4, 17, 3) and a["ground_truth_3d"].shape == (4, 17, 3)
         np.testing.assert_array_equal(a["poses_3d"], b["poses_3d"])
         assert a["names"][3].endswith("S8_WalkDog_1.55011271_000026.jpg")
@@ -96,5 +98,5 @@ def test_run_lifts_coco_and_mmpose_inputs(specimens, tmp_path, capsys):
     np.savez(tmp_path / "coco.npz", keypoints=np.repeat(coco_pose(), 2, axis=0))
     assert run_entry.main([*common, "--input", str(tmp_path / "coco.npz"), "--joint_order", "coco",
                            "--output_dir", str(tmp_path / "coco")]) == 0
-    with np.load(tmp_path / "coco" / "predictions_3d.npz") as c:
+    with np.load(tmp_path / "coco" / OUT) as c:
         assert c["poses_3d"].shape == (2, 17, 3) and np.isfinite(c["poses_3d"]).all()
