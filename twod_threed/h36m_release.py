@@ -16,6 +16,7 @@ import numpy as np
 
 from utils.cameras import H36M_CAMERA_IDS, Camera
 from utils.errors import InputError
+from utils.run_logging import get_logger
 
 POSE_FOLDER = "MyPoseFeatures"
 ACTION_RENAMES: tuple[tuple[str, str], ...] = (("TakingPhoto", "Photo"), ("WalkingDog", "WalkDog"))
@@ -83,17 +84,19 @@ def sequence_files(source: Path, subject: int) -> list[Path]:
     return sorted(p for p in folder.glob("*.cdf") if "_ALL" not in p.name)
 
 
-def _per_camera(folder: Path, stem: str, width: int, frames: int, camera_ids: list[str]) -> dict[str, np.ndarray]:
+def _per_camera(folder: Path, stem: str, width: int, camera_ids: list[str]) -> dict[str, np.ndarray]:
     """{camera_id: (T, width)} of the files `folder/<stem>.<camera>.cdf` that exist."""
-    found = {}
-    for camera_id in camera_ids:
-        path = folder / f"{stem}.{camera_id}.cdf"
-        if path.is_file():
-            values = read_cdf_pose(path, width)
-            if len(values) != frames:
-                raise InputError(f"{path}: {len(values)} frames, but the world poses of the sequence have {frames}")
-            found[camera_id] = values
-    return found
+    paths = {camera_id: folder / f"{stem}.{camera_id}.cdf" for camera_id in camera_ids}
+    return {camera_id: read_cdf_pose(path, width) for camera_id, path in paths.items() if path.is_file()}
+
+
+def _common_length(world_file: Path, world_mm: np.ndarray, *per_camera: dict[str, np.ndarray]) -> int:
+    """The frames every file of the sequence has; a warning when the files disagree (the shortest wins)."""
+    lengths = {len(world_mm)} | {len(values) for found in per_camera for values in found.values()}
+    if len(lengths) > 1:
+        get_logger().warning(f"{world_file}: the sequence's files hold {sorted(lengths)} frames; keeping the first "
+                             f"{min(lengths)}")
+    return min(lengths)
 
 
 def read_release_sequence(world_file: Path, subject: int,
@@ -104,17 +107,19 @@ def read_release_sequence(world_file: Path, subject: int,
     world_mm = read_cdf_pose(world_file, 96).reshape(-1, 32, 3)
     stem, features = world_file.stem, world_file.parent.parent
     camera_ids = [c for c in H36M_CAMERA_IDS if (subject, c) in cameras] or list(H36M_CAMERA_IDS)
-    mono = _per_camera(features / "D3_Positions_mono", stem, 96, len(world_mm), camera_ids)
-    image = _per_camera(features / "D2_Positions", stem, 64, len(world_mm), camera_ids)
+    mono = _per_camera(features / "D3_Positions_mono", stem, 96, camera_ids)
+    image = _per_camera(features / "D2_Positions", stem, 64, camera_ids)
+    frames = _common_length(world_file, world_mm, mono, image)
+    world_mm = world_mm[:frames]
     camera_mm, image_px = {}, {}
     for camera_id in camera_ids:
         camera = cameras.get((subject, camera_id))
         if camera is None and not (camera_id in mono and camera_id in image):
             raise InputError(f"{features}: no D2_Positions / D3_Positions_mono file for '{stem}' camera {camera_id} "
                              f"and no cameras of S{subject} to compute it (give --cameras cameras.h5)")
-        camera_mm[camera_id] = (mono[camera_id].reshape(-1, 32, 3) if camera_id in mono
+        camera_mm[camera_id] = (mono[camera_id][:frames].reshape(-1, 32, 3) if camera_id in mono
                                 else camera.world_to_camera(world_mm))
-        image_px[camera_id] = (image[camera_id].reshape(-1, 32, 2) if camera_id in image
+        image_px[camera_id] = (image[camera_id][:frames].reshape(-1, 32, 2) if camera_id in image
                                else camera.project(camera_mm[camera_id]))
     sources = {kind: "read" if len(found) == len(camera_ids) else ("computed" if not found else "partly read")
                for kind, found in (("camera", mono), ("image", image))}

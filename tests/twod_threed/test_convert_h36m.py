@@ -26,6 +26,7 @@ def write_pose_cdf(path, values: np.ndarray, variable: str = "Pose") -> None:
     from cdflib.cdfwrite import CDF
 
     path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)  # cdflib writes new files only
     writer = CDF(str(path), cdf_spec={"Majority": "row_major"})
     writer.write_var({"Variable": variable, "Data_Type": CDF.CDF_FLOAT, "Num_Elements": 1, "Rec_Vary": True,
                       "Dim_Sizes": list(values.shape[1:])}, var_data=values.astype(np.float32))
@@ -156,3 +157,15 @@ def test_clear_errors_name_the_file(tmp_path, capsys):
     (folder / "Eating.cdf").write_bytes(b"not a CDF file")
     assert main(["--source", str(tmp_path / "bad"), "--output_dir", str(tmp_path / "out")]) == 1
     assert "Eating.cdf: cannot be read as a CDF file" in capsys.readouterr().err
+
+
+def test_files_of_different_lengths_keep_the_common_frames(release, expected, tmp_path, capsys):
+    source = tmp_path / "release"
+    shutil.copytree(release / "S5", source / "S5")
+    short = source / "S5" / "MyPoseFeatures" / "D2_Positions" / "Walking 1.55011271.cdf"
+    write_pose_cdf(short, expected["S5/Walking 1/55011271/image_px"][None, :30].reshape(1, 30, 64))
+    sequence = convert(source, tmp_path / "out")[0]
+    assert "files hold [30, 36] frames; keeping the first 30" in capsys.readouterr().out
+    assert len(sequence.world_mm) == 30 and all(len(v) == 30 for v in sequence.image_px.values())
+    np.testing.assert_allclose(sequence.image_px["55011271"], expected["S5/Walking 1/55011271/image_px"][:30],
+                               atol=1e-3, rtol=0)
