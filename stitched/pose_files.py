@@ -247,7 +247,7 @@ def read_poses_3d(path: str | Path, ground_truth: bool = False) -> Poses3D:
     data = _npz(path)
     if "positions_3d" in data:
         raise InputError(f"{path}: a VideoPose3D world-frame file ('positions_3d'); pass the Human3.6M folder that "
-                         f"holds it with cameras.h5, and name the frames")
+                         f"holds it (cameras.h5 optional), and name the frames")
     order = ("ground_truth_3d", "poses_3d", "S") if ground_truth else ("poses_3d", "S")
     key = next((k for k in order if k in data), None)
     if key is None:
