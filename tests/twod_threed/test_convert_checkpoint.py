@@ -1,6 +1,8 @@
 """A released 3d_pose_baseline_pytorch (weigq) lifter -> this project's lifter checkpoint."""
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 import torch
@@ -101,6 +103,19 @@ def test_peer_files_refuse_anything_but_tensors_literals_and_numpy(tmp_path):
     torch.save({"mean": np.arange(3.0), "err": np.float64(44.5)}, tmp_path / "numpy.pth.tar")
     loaded = load_peer_torch_file(tmp_path / "numpy.pth.tar", "stat_3d")
     assert loaded["mean"].tolist() == [0.0, 1.0, 2.0] and loaded["err"] == 44.5
+
+
+def test_numpy_1_files_load_under_numpy_2(tmp_path):
+    """2018-era files name numpy.core.multiarray (NumPy 1's module); the allow-list knows both names."""
+    buffer = io.BytesIO()
+    torch.save({"mean": np.arange(3.0), "dim_use": np.arange(2), "err": np.float64(44.5), "w": torch.ones(2)}, buffer,
+               _use_new_zipfile_serialization=False)  # the legacy format, pickle protocol 2 (GLOBAL by name)
+    assert buffer.getvalue().count(b"numpy._core.multiarray") > 0
+    numpy_1 = buffer.getvalue().replace(b"numpy._core.multiarray", b"numpy.core.multiarray")
+    (tmp_path / "old.pth.tar").write_bytes(numpy_1)
+    loaded = load_peer_torch_file(tmp_path / "old.pth.tar", "stat_3d")
+    assert loaded["mean"].tolist() == [0.0, 1.0, 2.0] and loaded["dim_use"].dtype == np.int64
+    assert loaded["err"] == 44.5 and torch.equal(loaded["w"], torch.ones(2))
 
 
 def test_foreign_keys_and_bad_statistics_are_named(peers, small_h36m, tmp_path):
