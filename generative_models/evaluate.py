@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         prior = PosePrior.from_checkpoint(opts.load, opts.device)
         generator, _, extras = load_generator(opts.load, opts.device)
         mean_bone_length_mm = extras["mean_bone_length_mm"]
-        folder = h36m_folder(opts.data_dir, need_cameras=False)
+        folder = h36m_folder(opts.data_dir)
         test_mm = root_relative_poses(folder, TEST_SUBJECTS, opts.frame_stride)
         train_mm = root_relative_poses(folder, TRAIN_SUBJECTS, opts.frame_stride)
     except (InputError, FileNotFoundError) as error:

@@ -194,7 +194,7 @@ class GanTraining:
 
 def load_pose_sets(opts: argparse.Namespace) -> tuple[torch.Tensor, torch.Tensor]:
     """Training poses and a fixed subset of held-out poses, (N, 17, 3) and (V, 17, 3) root-relative mm."""
-    folder = h36m_folder(opts.data_dir, need_cameras=False)
+    folder = h36m_folder(opts.data_dir)
     train_mm = root_relative_poses(folder, tuple(opts.train_subjects), opts.frame_stride)
     valid_all = root_relative_poses(folder, tuple(opts.valid_subjects), opts.frame_stride)
     picked = torch.randperm(len(valid_all), generator=torch.Generator().manual_seed(0))[:opts.valid_poses]

@@ -30,7 +30,7 @@ from stacked_hourglass.annotations import (MpiiPredictions, PersonRecords, read_
                                            read_predictions, read_standard_mat)
 from twod_threed.inputs import read_2d_input, row_names
 from utils.errors import InputError
-from utils.skeletons import H36M16_2D, H36M16_2D_FROM_17, MPII, Skeleton, h36m17_from_32
+from utils.skeletons import H36M16_2D, MPII, Skeleton, h36m17_from_32
 
 
 @dataclass
@@ -146,17 +146,6 @@ def _from_predictions(found: MpiiPredictions, path: Path) -> Poses2D:
                    box_px=found.box_px, missing=found.missing)
 
 
-def _h36m_rows(joints, path: Path, field: str, names=None) -> Poses2D:
-    """(N, 16 | 17 | 32, 2 | 3) Human3.6M 2D (a third value, a confidence, is dropped) -> H36M16_2D rows."""
-    joints = checked(joints, path, field, (16, 17, 32), (2, 3))[..., :2]
-    if joints.shape[1] == 32:
-        joints = h36m17_from_32(joints)
-    if joints.shape[1] == 17:
-        joints = joints[:, list(H36M16_2D_FROM_17)]
-    names = None if names is None else _names(names, len(joints), path, "names")
-    return Poses2D(joints, names, H36M16_2D, f"{path}:{field}")
-
-
 def _read_mat_2d(path: Path, ground_truth: bool) -> Poses2D:
     """A standard-layout ground truth (pos_gt_src) or predictions (preds / pos_pred_src): ground_truth says which to
     prefer where a file holds both."""
@@ -211,8 +200,8 @@ def read_poses_2d(path: str | Path, ground_truth: bool = False) -> Poses2D:
     data = _npz(path)
     if "preds" in data:  # run.py hourglass_mpii / stitched_mpii
         return _from_predictions(read_predictions(path), path)
-    if "part" in data and "S" in data:  # MMPose Human3.6M
-        return _h36m_rows(data["part"], path, "part", data.get("imgname"))
+    if "part" in data and "S" in data:  # MMPose Human3.6M: the lifter's reader (`twod_threed.inputs`)
+        return _lifter_input(path)
     if "part" in data:  # valid.h5 keys
         return _from_records(read_h5_records(path, ground_truth_only=True), path, "part")
     if "positions_3d" in data or ("poses_3d" in data and not any(k in data for k in ("poses_2d", "keypoints"))):
@@ -258,7 +247,7 @@ def read_poses_3d(path: str | Path, ground_truth: bool = False) -> Poses3D:
     data = _npz(path)
     if "positions_3d" in data:
         raise InputError(f"{path}: a VideoPose3D world-frame file ('positions_3d'); pass the Human3.6M folder that "
-                         f"holds it with cameras.h5, and name the frames")
+                         f"holds it (cameras.h5 optional), and name the frames")
     order = ("ground_truth_3d", "poses_3d", "S") if ground_truth else ("poses_3d", "S")
     key = next((k for k in order if k in data), None)
     if key is None:

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from twod_threed.augmentation import pack_intrinsics
+from twod_threed.h36m_cameras import builtin_cameras
 from twod_threed.h36m_files import (TEST_SUBJECTS, TRAIN_SUBJECTS, frame_names, h36m_folder,
                                     read_baseline_detections, read_h36m_poses, read_videopose3d_2d)
 from utils.atomic import save_torch_atomic
@@ -88,6 +89,10 @@ def rows_by_name(wanted: np.ndarray, available: np.ndarray, source: Path | str) 
 
 
 def read_cameras(path: Path, subjects: tuple[int, ...]) -> dict[tuple[int, str], Camera]:
+    """The cameras of `subjects`: from `path` (a cameras.h5) when it exists, else the built-in Human3.6M ones."""
+    if not path.is_file():
+        get_logger().info(f"{path} not found: using the built-in Human3.6M cameras (twod_threed/h36m_cameras.json)")
+        return builtin_cameras(subjects)
     try:
         cameras = load_h36m_cameras(path, list(subjects))
     except (KeyError, ValueError, OSError) as error:
@@ -198,9 +203,10 @@ def load_pose_pairs(data_dir: str | Path | None = None, subjects: tuple[int, ...
                     input_2d: str = "gt", drop_corrupt: bool = True, cache: bool = True) -> PosePairs:
     """Camera-frame pairs of `subjects` (default: the training subjects; TEST_SUBJECTS for S9, S11).
 
-    data_dir: a folder with cameras.h5 and either layout, a dataset root with h36m/, or None for the embedded
-    synthetic dataset. input_2d: 'gt' (distorted projection of the 3D), 'detections' (S*/StackedHourglass h5, MPII
-    order) or a VideoPose3D data_2d_h36m_<source>.npz path. cache=False reads the files every time.
+    data_dir: a folder with either layout (and cameras.h5, else the built-in Human3.6M cameras), a dataset root
+    with h36m/, or None for the embedded synthetic dataset. input_2d: 'gt' (distorted projection of the 3D),
+    'detections' (S*/StackedHourglass h5, MPII order) or a VideoPose3D data_2d_h36m_<source>.npz path.
+    cache=False reads the files every time.
     """
     h36m_dir = h36m_folder(data_dir)
     subjects = tuple(int(s) for s in subjects)

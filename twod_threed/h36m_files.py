@@ -48,15 +48,13 @@ def frame_names(subjects, actions, cameras, frames) -> np.ndarray:
     return np.array([f"S{int(s)}/{a}/{c}/{int(f):06d}" for s, a, c, f in zip(subjects, actions, cameras, frames)])
 
 
-def h36m_folder(data_dir: str | Path | None, need_cameras: bool = True) -> Path:
-    """The folder holding S<n>/ (or data_3d_h36m.npz) and cameras.h5: DATA_DIR, or its h36m/ subfolder (the
-    synthetic layout); without a DATA_DIR, the embedded synthetic dataset's (`synthetic.data_root`)."""
+def h36m_folder(data_dir: str | Path | None) -> Path:
+    """The folder holding S<n>/ (or data_3d_h36m.npz) and, optionally, cameras.h5 (without it the built-in
+    Human3.6M cameras are used): DATA_DIR, or its h36m/ subfolder (the synthetic layout); without a DATA_DIR, the
+    embedded synthetic dataset's (`synthetic.data_root`)."""
     folder = data_root(data_dir)
     if not (folder / "cameras.h5").is_file() and (folder / "h36m").is_dir():
         folder = folder / "h36m"
-    if need_cameras and not (folder / "cameras.h5").is_file():
-        raise InputError(f"{folder / 'cameras.h5'}: file not found (--data_dir must hold the Human3.6M cameras.h5 "
-                         f"next to S1..S11 or data_3d_h36m.npz)")
     return folder
 
 

@@ -15,7 +15,11 @@ from torch import nn
 
 @dataclass
 class LifterConfig:
-    """Shape of the lifting network. `max_norm` > 0 bounds the L2 norm of every unit's incoming weights."""
+    """Shape of the lifting network. `max_norm` > 0 bounds the L2 norm of every unit's incoming weights.
+
+    Max-norm differs between implementations of this network: here each unit's incoming weights (a Linear row) are
+    renormalised after every step; the PyTorch port (3d_pose_baseline_pytorch) clips the gradient norm instead; the
+    TensorFlow original clips each weight tensor's norm. Imported lifters (`convert_checkpoint`) have max_norm 0."""
 
     input_size: int = 32  # 16 joints x (x, y)
     output_size: int = 48  # 16 joints x (x, y, z)

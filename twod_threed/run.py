@@ -5,8 +5,10 @@ Input (2D pixels, one pose per row; see docs/lifter_formats.md):
   a confidence, is ignored) and optional per-row `names`, `subjects`, `actions`, `cameras`, `frames`,
   `ground_truth_3d` (copied to the output); or a VideoPose3D `data_2d_h36m_*.npz` (`positions_2d`).
 - `.json`: the same keys in one object, or a list of objects {"name", "joints_2d", "subject", "action", ...}.
+- MMPose's Human3.6M `.npz` (`part` (N, 17, 3), `S` (N, 17, 4) camera-frame metres, copied as ground_truth_3d).
 J = 16 in H36M16_2D or MPII order (`--joint_order`; by default MPII for `preds`, the field the hourglass's
-`run.py hourglass_mpii` writes, H36M16_2D otherwise), 17 (H36M-17) or 32 (H36M-32).
+`run.py hourglass_mpii` writes, H36M16_2D otherwise), 17 (`--joint_order h36m`: H36M-17, or `coco`: COCO-17 keypoints
+mapped to the lifter's joints, an approximation) or 32 (H36M-32).
 Output `O/predictions_3d.npz`: `poses_3d` (N, 17, 3) root-relative camera-frame mm in H36M-17 order (root = 0) with
 the input's names and fields; with `--process_as_video` rows are grouped by sequence and ordered by frame, and
 `sequence_names` (S,) / `sequence_index` (N,) say which sequence each row belongs to.
@@ -20,7 +22,7 @@ import numpy as np
 import torch
 
 from twod_threed.checkpoint import lift, load_lifter
-from twod_threed.inputs import read_2d_input, row_names
+from twod_threed.inputs import JOINT_ORDERS, read_2d_input, row_names
 from utils.run_logging import get_logger
 from utils.skeletons import with_root
 
@@ -31,9 +33,12 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(batch_size=1024)
     group = parser.add_argument_group("2d3d_h36m")
     group.add_argument("--input", required=True, help="2D poses: .npz or .json (see docs/lifter_formats.md)")
-    group.add_argument("--joint_order", choices=("h36m", "mpii"), default=None,
-                       help="order of 16-joint inputs: the lifter's H36M16_2D order or MPII (hourglass) order "
-                            "(default: mpii for a 'preds' field, as run.py hourglass_mpii writes, else h36m)")
+    group.add_argument("--joint_order", choices=JOINT_ORDERS, default=None,
+                       help="order of the input's joints: h36m (16: the lifter's H36M16_2D; 17: H36M-17), mpii "
+                            "(16, hourglass order) or coco (17 COCO keypoints, mapped approximately: pelvis = "
+                            "mid-hips, thorax = mid-shoulders, head from the eyes). Default: mpii for a 'preds' "
+                            "field, as run.py hourglass_mpii writes, else h36m for 16 joints; 17 joints need it, "
+                            "except VideoPose3D (its metadata) and MMPose (H36M-17) files")
     group.add_argument("--process_as_video", action="store_true",
                        help="keep sequences: group rows by sequence, order them by frame, write sequence indices")
     group.add_argument("--subjects", type=int, nargs="+", default=None,

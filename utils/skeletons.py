@@ -150,3 +150,42 @@ def mpii_to_h36m16_2d(joints: np.ndarray) -> np.ndarray:
     """(..., 16, D) MPII order -> (..., 16, D) in the lifting network's 2D input order (works on tensors too)."""
     assert joints.shape[-2] == 16, f"expected 16 MPII joints, got shape {tuple(joints.shape)}"
     return joints[..., list(MPII_TO_H36M16_2D), :]
+
+
+# COCO-17 keypoints (what most 2D detectors give), in file order.
+COCO17_JOINT_NAMES: tuple[str, ...] = (
+    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder", "left_elbow",
+    "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle",
+    "right_ankle",
+)
+
+
+def _coco17_to_h36m17_weights() -> np.ndarray:
+    """(17, 17): H36M-17 joint h = sum_c W[h, c] COCO joint c. An approximation, as commonly used to lift COCO
+    detections: pelvis (hip) = mid-hips, thorax = mid-shoulders, spine = midway between them, neck/nose = the
+    nose, head = mid-eyes (H36M's head marker sits higher, near the top of the head); limbs map one to one."""
+    coco = {name: index for index, name in enumerate(COCO17_JOINT_NAMES)}
+
+    def mean_of(*names: str) -> dict[int, float]:
+        return {coco[name]: 1.0 / len(names) for name in names}
+
+    sources = [mean_of("left_hip", "right_hip"), mean_of("right_hip"), mean_of("right_knee"),
+               mean_of("right_ankle"), mean_of("left_hip"), mean_of("left_knee"), mean_of("left_ankle"),
+               mean_of("left_hip", "right_hip", "left_shoulder", "right_shoulder"),  # spine: mid pelvis-thorax
+               mean_of("left_shoulder", "right_shoulder"), mean_of("nose"), mean_of("left_eye", "right_eye"),
+               mean_of("left_shoulder"), mean_of("left_elbow"), mean_of("left_wrist"),
+               mean_of("right_shoulder"), mean_of("right_elbow"), mean_of("right_wrist")]
+    weights = np.zeros((17, 17))
+    for h36m_joint, combination in enumerate(sources):
+        for coco_joint, weight in combination.items():
+            weights[h36m_joint, coco_joint] = weight
+    return weights
+
+
+COCO17_TO_H36M17_WEIGHTS: np.ndarray = _coco17_to_h36m17_weights()
+
+
+def coco17_to_h36m17(joints: np.ndarray) -> np.ndarray:
+    """(..., 17, D) COCO-17 -> (..., 17, D) H36M-17 order (see `_coco17_to_h36m17_weights`: an approximation)."""
+    assert joints.shape[-2] == 17, f"expected 17 COCO keypoints, got shape {tuple(joints.shape)}"
+    return np.einsum("hc,...cd->...hd", COCO17_TO_H36M17_WEIGHTS, joints)
