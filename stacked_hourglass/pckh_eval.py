@@ -16,6 +16,7 @@ import numpy as np
 
 from stacked_hourglass.annotations import (STANDARD_MAT_NAME, VALID_H5_NAME, mpii_folder, read_ground_truth,
                                            read_predictions)
+from utils.atomic import save_figure_atomic, write_text_atomic
 from utils.errors import InputError
 from utils.metrics import PCKH_CURVE_THRESHOLDS, mpii_pckh_table
 from utils.run_logging import get_logger
@@ -89,7 +90,7 @@ def plot_pckh_curves(curves: dict[str, np.ndarray], path: Path) -> None:
     axes.ravel()[0].legend(loc="lower right")
     fig.suptitle("MPII PCKh(t)")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure_atomic(fig, path, dpi=100)
     plt.close(fig)
 
 
@@ -129,7 +130,7 @@ def run_pckh(opts: argparse.Namespace) -> dict[str, dict]:
     reports, curves = {}, {}
     for name, path in zip(names, opts.prediction_files):
         reports[name], curves[name] = pckh_report(load_predictions(path, len(truth.joints_px)), truth)
-        (output_dir / f"{name}_pckh.json").write_text(json.dumps(reports[name], indent=2))
+        write_text_atomic(json.dumps(reports[name], indent=2), output_dir / f"{name}_pckh.json")
     plot_pckh_curves(curves, output_dir / "pckh_curves.png")
     logger.info(f"PCKh@0.5 on {len(truth.joints_px)} people ({truth.source}):\n{format_table(reports)}")
     logger.info(f"wrote {', '.join(f'{n}_pckh.json' for n in names)} and pckh_curves.png to {output_dir}")

@@ -19,7 +19,7 @@ import numpy as np
 from stacked_hourglass import transforms
 from stacked_hourglass.annotations import PersonRecords, annotation_files, load_split, mpii_folder
 from stacked_hourglass.images import jpeg_reduction, read_image, warp_image
-from utils.atomic import atomic_path, write_text_atomic
+from utils.atomic import atomic_path, remove_orphan_temps, write_text_atomic
 from utils.errors import InputError
 from utils.paths import cache_dir as shared_cache_dir
 from utils.run_logging import get_logger, progress
@@ -122,12 +122,14 @@ def build_crop_cache(records: PersonRecords, image_dir: Path, path: Path, spec: 
 
 
 def prepare_split(data_dir: str | Path | None, split: str, spec: CacheSpec, cache_dir: str | Path | None = None,
-                  workers: int = 0) -> Path:
-    """The crop cache of a split, built on first use."""
+                  workers: int = 0, allow_outside_paths: bool = False) -> Path:
+    """The crop cache of a split, built on first use (removing what killed builds left in the cache folder)."""
     path = cache_path(data_dir, split, spec, cache_dir)
+    remove_orphan_temps(path.parent)
     if not path.is_file():
         get_logger().info(f"building the {split} crop cache {path} (once)")
-        build_crop_cache(load_split(data_dir, split), mpii_folder(data_dir) / "images", path, spec, workers)
+        build_crop_cache(load_split(data_dir, split, allow_outside_paths), mpii_folder(data_dir) / "images", path,
+                         spec, workers)
     return path
 
 

@@ -22,6 +22,7 @@ import torch
 
 from twod_threed.data import load_pose_pairs, rows_by_name
 from twod_threed.h36m_files import frame_names
+from utils.atomic import save_figure_atomic, write_text_atomic
 from utils.errors import InputError
 from utils.metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
 from utils.run_logging import get_logger
@@ -172,8 +173,7 @@ def plot_report(report: dict, output_dir: Path) -> list[Path]:
                    f"{averages['mpjpe_mm']:.1f} mm, P-MPJPE {averages['p_mpjpe_mm']:.1f} mm", fontsize=10)
     axes.legend()
     figure.tight_layout()
-    per_action_path = output_dir / "h36m_MPJPE_per_action.png"
-    figure.savefig(per_action_path, dpi=100)
+    per_action_path = save_figure_atomic(figure, output_dir / "h36m_MPJPE_per_action.png", dpi=100)
     plt.close(figure)
     joints = list(report["per_joint_mpjpe_mm"])
     figure, axes = plt.subplots(figsize=(8, 4))
@@ -182,8 +182,7 @@ def plot_report(report: dict, output_dir: Path) -> list[Path]:
     axes.set_ylabel("MPJPE (mm)")
     axes.set_title("Per joint, over all frames")
     figure.tight_layout()
-    per_joint_path = output_dir / "h36m_MPJPE_per_joint.png"
-    figure.savefig(per_joint_path, dpi=100)
+    per_joint_path = save_figure_atomic(figure, output_dir / "h36m_MPJPE_per_joint.png", dpi=100)
     plt.close(figure)
     return [per_action_path, per_joint_path]
 
@@ -211,7 +210,7 @@ def run_h36m_mpjpe(opts: argparse.Namespace) -> int:
     report = {"predictions": str(path), "ground_truth": source, **report}
     output_dir = Path(opts.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / REPORT_NAME).write_text(json.dumps(report, indent=2))
+    write_text_atomic(json.dumps(report, indent=2), output_dir / REPORT_NAME)
     pictures = plot_report(report, output_dir)
     log = get_logger()
     log.info(f"{'action':<14}{'frames':>8}{'MPJPE':>9}{'P-MPJPE':>9}{'N-MPJPE':>9}{'MPJVE':>8}   (mm)")
