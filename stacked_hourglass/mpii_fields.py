@@ -80,7 +80,8 @@ def optional_rows(data: dict, key: str, shape: tuple, path: Path, finite: bool =
             raise InputError(f"{path}: field '{key}' is not numeric ({error})") from error
     if positive and not (value > 0).all():
         first = int(np.argwhere(~(value > 0))[0][0])
-        raise InputError(f"{path}: field '{key}' must be positive, person {first} has {value.reshape(len(value), -1)[first]}")
+        raise InputError(f"{path}: field '{key}' must be positive, person {first} has "
+                         f"{value.reshape(len(value), -1)[first].tolist()}")
     return value
 
 

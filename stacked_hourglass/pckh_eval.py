@@ -21,6 +21,7 @@ from utils.errors import InputError
 from utils.metrics import PCKH_CURVE_THRESHOLDS, mpii_pckh_table
 from utils.run_logging import get_logger
 from utils.skeletons import MPII, MPII_PCKH_GROUPS, MPII_PCKH_MEAN_JOINTS
+from utils.validation import plain_name
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,26 @@ def check_options(opts: argparse.Namespace) -> str | None:
     if opts.model_names and len(opts.model_names) != len(opts.prediction_files):
         return (f"--model_names has {len(opts.model_names)} names for {len(opts.prediction_files)} "
                 f"--prediction_files; give one name per file")
+    for name in opts.model_names or ():
+        message = plain_name(name, "--model_names")
+        if message:
+            return message
+    if opts.model_names and len(set(opts.model_names)) != len(opts.model_names):
+        return f"--model_names {' '.join(opts.model_names)}: the names must differ (each names a row and a JSON file)"
     return None
+
+
+def model_names(paths: list[str]) -> list[str]:
+    """One distinct name per prediction file: its stem ('preds_valid'), with as many parent folders and the suffix
+    as it takes to tell apart files of the same stem ('a/preds.mat', 'b/preds.mat' -> 'a_preds', 'b_preds')."""
+    parts = [Path(path).resolve().with_suffix("").parts for path in paths]
+    suffixes = [Path(path).suffix.lstrip(".") for path in paths]
+    for depth in range(1, max(len(p) for p in parts) + 1):
+        names = ["_".join(p[-depth:]).lstrip("_") or "model" for p in parts]
+        if len(set(names)) == len(names):
+            return names
+    names = [f"{'_'.join(p[-1:])}_{suffix}" for p, suffix in zip(parts, suffixes)]
+    return names if len(set(names)) == len(names) else [f"{name}_{i}" for i, name in enumerate(names)]
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -124,7 +144,7 @@ def default_ground_truth(data_dir: str | None) -> Path:
 def run_pckh(opts: argparse.Namespace) -> dict[str, dict]:
     logger = get_logger()
     truth = load_ground_truth(opts.gt or default_ground_truth(opts.data_dir))
-    names = opts.model_names or [Path(p).stem for p in opts.prediction_files]
+    names = opts.model_names or model_names(opts.prediction_files)
     output_dir = Path(opts.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     reports, curves = {}, {}

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from utils.errors import OutputError
+from utils.processes import process_alive
 
 TEMP_PATTERN = re.compile(r"^\..+\.(?P<pid>\d+)\.[^.]+\.tmp$")
 UNTAGGED_TEMP_AGE_S = 3600.0  # a temporary file without a writer pid is an orphan once this old
@@ -65,16 +66,6 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_orphan_temps(folder: str | Path) -> list[Path]:
     """Remove the temporary files of `atomic_path` in `folder` whose writer process is gone (untagged ones once
     an hour old); returns what was removed."""
@@ -87,7 +78,7 @@ def remove_orphan_temps(folder: str | Path) -> list[Path]:
             continue
         match = TEMP_PATTERN.match(entry.name)
         try:
-            orphan = (not _process_alive(int(match["pid"]))) if match else \
+            orphan = (not process_alive(int(match["pid"]))) if match else \
                 time.time() - entry.stat().st_mtime > UNTAGGED_TEMP_AGE_S
             if orphan and entry.is_file():
                 entry.unlink()

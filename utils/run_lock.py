@@ -12,6 +12,7 @@ import socket
 from pathlib import Path
 
 from utils.errors import InputError
+from utils.processes import process_alive
 
 LOCK_NAME = ".lock"
 # The locks this process holds, by folder: a run that ended in an exception without closing leaves its lock here,
@@ -21,16 +22,6 @@ _HELD: dict[Path, "RunLock"] = {}
 
 class RunLockedError(InputError):
     """Another live run holds the run folder."""
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class RunLock:
@@ -71,7 +62,7 @@ class RunLock:
             holder = self._holder().split()
             if holder and holder[0].startswith("pid=") and holder[0][4:].isdigit():
                 pid = int(holder[0][4:])
-                if pid != os.getpid() and _pid_alive(pid):
+                if pid != os.getpid() and process_alive(pid):
                     handle.close()
                     raise RunLockedError(f"{self.run_dir} is in use by another run ({' '.join(holder)}); wait for "
                                          f"it to end, or give another --exp or --checkpoint_dir")

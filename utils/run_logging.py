@@ -47,7 +47,8 @@ class _RaisingFileHandler(logging.FileHandler):
 
     def handleError(self, record: logging.LogRecord) -> None:
         error = sys.exc_info()[1]
-        raise OutputError(f"{self.baseFilename}: cannot write the run's log ({getattr(error, 'strerror', None) or error})")
+        cause = getattr(error, "strerror", None) or error
+        raise OutputError(f"{self.baseFilename}: cannot write the run's log ({cause})")
 
 
 class _EventsGuard:
