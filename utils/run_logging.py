@@ -162,8 +162,12 @@ class RunLogger:
         finally:
             self.writer, self._guard = None, None
             if self._file_handler is not None:
-                self.console.removeHandler(self._file_handler)
-                self._file_handler.close()
-                self._file_handler = None
+                handler, self._file_handler = self._file_handler, None
+                self.console.removeHandler(handler)
+                try:
+                    handler.close()
+                except OSError as error:
+                    failure = failure or OutputError(f"{handler.baseFilename}: cannot write the run's log "
+                                                     f"({error.strerror or error})")
         if failure is not None:
             raise failure

@@ -279,7 +279,10 @@ class Trainer:
         try:
             return self._fit()
         except InputError:  # diverged, or a log / checkpoint could not be written: release the run folder
-            self.run.close()
+            try:
+                self.run.close()
+            except InputError:  # the logs cannot be flushed either: the first error is the one to show
+                pass
             raise
 
     def _fit(self) -> dict[str, float]:
