@@ -210,6 +210,17 @@ def _listing(command: str, scripts: dict[str, Script]) -> str:
     return "\n".join(lines)
 
 
+def one_line(error: BaseException) -> str:
+    """The message of an error; for one raised in a DataLoader worker (torch re-raises it with the worker's
+    traceback in the message), the original message alone."""
+    text = str(error).strip()
+    if "Original Traceback" not in text:
+        return text
+    last = text.splitlines()[-1]
+    prefix = f"{type(error).__module__}.{type(error).__name__}: "
+    return last[len(prefix):] if last.startswith(prefix) else last
+
+
 def dispatch(command: str, scripts: dict[str, Script], argv: Sequence[str] | None = None) -> int:
     """Run `python COMMAND.py NAME [options]`; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -229,6 +240,6 @@ def dispatch(command: str, scripts: dict[str, Script], argv: Sequence[str] | Non
         check_output_locations(opts)
         result = script.run(opts)
     except (InputError, OSError) as error:  # bad input, or a file that cannot be read or written
-        print(f"{command}.py {name}: error: {error}", file=sys.stderr)
+        print(f"{command}.py {name}: error: {one_line(error)}", file=sys.stderr)
         return 1
     return result if isinstance(result, int) else 0

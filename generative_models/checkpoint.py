@@ -12,8 +12,7 @@ from typing import Any
 import torch
 
 from generative_models.fc_gan import Critic, GanConfig, Generator
-from utils.checkpoints import (CheckpointError, LoadedModel, config_from_dict, config_to_dict, load_checkpoint,
-                               load_weights)
+from utils.checkpoints import CheckpointError, LoadedModel, config_from_dict, config_to_dict, load_checkpoint
 
 KIND = "pose_gan"
 REPRESENTATION = "h36m17 joints, root-relative, divided by the mean bone length, in the pelvis/torso frame"
@@ -40,7 +39,7 @@ def load_player(path: str | Path, name: str, device: str | torch.device = "cpu")
     config = config_from_dict(GanConfig, payload["model_config"], path)
     player = {"critic": Critic, "generator": Generator}[name](config)
     try:
-        load_weights(player, states[name], path)
+        player.load_state_dict(states[name])
     except RuntimeError as error:
         raise CheckpointError(f"{path}: the {name} weights do not fit its model_config: "
                               f"{str(error).splitlines()[0]}") from error

@@ -35,6 +35,7 @@ from utils.atomic import save_figure_atomic, write_text_atomic
 from utils.cli import Parser
 from utils.errors import InputError
 from utils.skeletons import H36M17
+from utils.validation import check_output_location
 
 
 def parse_options(argv: list[str] | None) -> argparse.Namespace:
@@ -118,13 +119,14 @@ def draw(arrays: dict, metrics: dict, path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     opts = parse_options(argv)
     try:
+        check_output_location(opts.output_dir, "--output_dir")  # before the work, which would be lost
         prior = PosePrior.from_checkpoint(opts.load, opts.device)
         generator, _, extras = load_generator(opts.load, opts.device)
         mean_bone_length_mm = extras["mean_bone_length_mm"]
         folder = h36m_folder(opts.data_dir, need_cameras=False)
         test_mm = root_relative_poses(folder, TEST_SUBJECTS, opts.frame_stride)
         train_mm = root_relative_poses(folder, TRAIN_SUBJECTS, opts.frame_stride)
-    except (InputError, FileNotFoundError) as error:
+    except (InputError, OSError) as error:
         print(f"generative_models.evaluate: error: {error}", file=sys.stderr)
         return 1
     picked = torch.randperm(len(test_mm), generator=torch.Generator().manual_seed(opts.seed))[:opts.max_poses]

@@ -43,7 +43,7 @@ def header_size(data: np.ndarray, path: Path) -> tuple[int, int] | None:
             with Image.open(io.BytesIO(data.tobytes())) as image:
                 return image.size
     except Image.DecompressionBombError as error:
-        raise InputError(f"{path}: {error}; downscale it first") from error
+        raise InputError(f"{path}: {str(error).rstrip('.')}; downscale it first") from error
     except Exception:  # not an image PIL knows: OpenCV decides
         return None
 

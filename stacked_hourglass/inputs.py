@@ -57,7 +57,7 @@ def image_size(path: Path) -> tuple[int, int]:
         with Image.open(path) as image:
             size = image.size
     except Image.DecompressionBombError as error:
-        raise InputError(f"{path}: {error}; downscale it first") from error
+        raise InputError(f"{path}: {str(error).rstrip('.')}; downscale it first") from error
     except (OSError, UnidentifiedImageError):
         return 0, 0
     check_image_pixels(*size, path)

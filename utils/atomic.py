@@ -11,6 +11,7 @@ statistics, the hourglass crop cache, predictions, reports and pictures.
 """
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tempfile
@@ -27,12 +28,22 @@ from utils.processes import process_alive
 
 TEMP_PATTERN = re.compile(r"^\..+\.(?P<pid>\d+)\.[^.]+\.tmp$")
 UNTAGGED_TEMP_AGE_S = 3600.0  # a temporary file without a writer pid is an orphan once this old
+WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.EFBIG,
+                errno.ENOENT}
 
 
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def _is_write_failure(error: BaseException) -> bool:
+    """A full disk, a quota, a read-only or vanished folder, an I/O error; torch.save reports those as a
+    RuntimeError ("PytorchStreamWriter failed writing file ...")."""
+    if isinstance(error, OSError) and not isinstance(error, OutputError):
+        return error.errno in WRITE_ERRNOS
+    return isinstance(error, RuntimeError) and "writ" in str(error).lower()
 
 
 def _write_failed(path: Path, error: BaseException) -> OutputError:
@@ -60,8 +71,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.replace(temp, path)
     except BaseException as error:
         temp.unlink(missing_ok=True)
-        if isinstance(error, (OSError, RuntimeError)) and not isinstance(error, OutputError):
-            # torch.save reports a failed write as a RuntimeError ("PytorchStreamWriter failed writing file")
+        if _is_write_failure(error):
             raise _write_failed(path, error) from error
         raise
 
