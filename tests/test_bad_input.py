@@ -582,3 +582,31 @@ def test_an_input_error_in_a_data_loader_worker_is_still_one_line(tmp_path, toy,
                                            "--split", "all", "--workers", "1", "--output_dir", str(tmp_path / "out")],
                           capsys)
     assert line == f"run.py hourglass_mpii: error: {victim}: is a FIFO (named pipe), not an image file"
+
+
+def test_a_training_run_whose_disk_fills_ends_in_one_line_and_keeps_its_checkpoint(tmp_path, monkeypatch, capsys):
+    import tensorboardX.record_writer as record_writer
+    from tests import distributed_worker as worker
+
+    common = ["--out", str(tmp_path / "out"), "--checkpoint_dir", str(tmp_path / "checkpoints"), "--exp", "full"]
+    assert worker.main([*common, "--epochs", "1"]) == 0
+    last = tmp_path / "checkpoints" / "toy_full" / "last.pt"
+    saved = load_checkpoint(last)
+    capsys.readouterr()
+
+    write, writes = record_writer.RecordWriter.write, []
+
+    def fills_up(self, data):  # the disk fills after a few events of the resumed run
+        writes.append(len(data))
+        if len(writes) > 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write(self, data)
+
+    monkeypatch.setattr(record_writer.RecordWriter, "write", fills_up)
+    assert worker.main([*common, "--epochs", "3", "--load", str(last)]) == 1  # used to hang here
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert f"train.py toy: error: {last.parent / 'tb'}: cannot write TensorBoard events (No space left on device)" in err
+    kept = load_checkpoint(last)  # the last complete checkpoint: epoch 1's, or a later complete one
+    assert kept["epoch"] >= saved["epoch"] and all(torch.isfinite(v).all() for v in kept["model_state"].values())
+    assert not list(last.parent.glob(".*.tmp"))
