@@ -81,7 +81,7 @@ def read_json_records(path: str | Path) -> tuple[PersonRecords, np.ndarray]:
         scale.append(float(array_field(record, "scale_provided", (), path, position)))
         validation.append(bool(record.get("isValidation", 0)))
         head_sizes.append(np.nan if record.get("headboxes") is None else float(head_size_from_box(
-            array_field(record, "headboxes", (2, 2), path, position), path, f"record {position} headboxes")))
+            array_field(record, "headboxes", (2, 2), path, position), path, "headboxes", position)))
     joints_arr, center_arr, scale_arr = np.stack(joints), np.stack(center), np.asarray(scale)
     if not (scale_arr > 0).all():
         raise InputError(f"{path}: record {int(np.argmax(scale_arr <= 0))} has a non-positive 'scale_provided'")

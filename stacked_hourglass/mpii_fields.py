@@ -85,13 +85,14 @@ def optional_rows(data: dict, key: str, shape: tuple, path: Path, finite: bool =
     return value
 
 
-def head_size_from_box(box: np.ndarray, path: Path, field: str) -> np.ndarray:
-    """(..., 2, 2) head boxes [[x1, y1], [x2, y2]] image px -> (...,) PCKh normaliser 0.6 x diagonal; a zero-size
-    box (every PCKh of the person would be 0) is an InputError naming the first."""
+def head_size_from_box(box: np.ndarray, path: Path, field: str, record: int | None = None) -> np.ndarray:
+    """(N, 2, 2) head boxes [[x1, y1], [x2, y2]] image px (or one (2, 2) box of JSON record `record`) -> (N,) PCKh
+    normaliser 0.6 x diagonal; a zero-size box (every PCKh of the person would be 0) is an InputError naming the
+    first."""
     size = 0.6 * np.linalg.norm(box[..., 1, :] - box[..., 0, :], axis=-1)
     if not (size > 0).all():
         first = np.argwhere(~(size > 0))[0]
-        who = f" (person {int(first[0])})" if first.size else ""
+        who = f" (record {record})" if record is not None else f" (person {int(first[0])})" if first.size else ""
         raise InputError(f"{path}: field '{field}' has a zero-size head box{who}; PCKh needs the head size: fix or "
                          f"remove that person")
     return size

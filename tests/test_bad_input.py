@@ -257,7 +257,8 @@ def test_checkpoint_dir_under_a_file_fails_before_any_work(tmp_path, capsys):
      "record 0 field 'scale_provided' holds NaN/inf"),
     ("scale_provided", lambda r: r.__setitem__("scale_provided", float("nan")),
      "record 0 field 'scale_provided' holds NaN/inf"),
-    ("headboxes", lambda r: r.__setitem__("headboxes", [[1.0, 1.0], [1.0, 1.0]]), "zero-size head box"),
+    ("headboxes", lambda r: r.__setitem__("headboxes", [[1.0, 1.0], [1.0, 1.0]]),
+     "field 'headboxes' has a zero-size head box (record 0)"),
     ("headboxes", lambda r: r.__setitem__("headboxes", [[float("nan"), 1.0], [2.0, 2.0]]),
      "record 0 field 'headboxes' holds NaN"),
     ("headboxes", lambda r: r.__setitem__("headboxes", [1.0, 2.0, 3.0]), "'headboxes' has shape (3,), expected (2, 2)"),
@@ -280,7 +281,8 @@ def valid_h5_copy(toy: Path, tmp_path: Path, **changes) -> Path:
 
 
 @pytest.mark.parametrize("changes, expected", [
-    ({"normalize": lambda v: np.where(np.arange(len(v)) == 1, np.nan, v)}, "field 'normalize' holds 1 NaN/inf value(s) (first: person 1)"),
+    ({"normalize": lambda v: np.where(np.arange(len(v)) == 1, np.nan, v)},
+     "field 'normalize' holds 1 NaN/inf value(s) (first: person 1)"),
     ({"normalize": lambda v: np.zeros_like(v)}, "field 'normalize' must be positive, person 0"),
     ({"center": lambda v: np.full_like(v, np.nan)}, "field 'center' holds"),
     ({"scale": lambda v: np.zeros_like(v)}, "field 'scale' must be positive"),
@@ -606,7 +608,8 @@ def test_a_training_run_whose_disk_fills_ends_in_one_line_and_keeps_its_checkpoi
     assert worker.main([*common, "--epochs", "3", "--load", str(last)]) == 1  # used to hang here
     err = capsys.readouterr().err
     assert "Traceback" not in err
-    assert f"train.py toy: error: {last.parent / 'tb'}: cannot write TensorBoard events (No space left on device)" in err
+    tb_dir = last.parent / "tb"
+    assert f"train.py toy: error: {tb_dir}: cannot write TensorBoard events (No space left on device)" in err
     kept = load_checkpoint(last)  # the last complete checkpoint: epoch 1's, or a later complete one
     assert kept["epoch"] >= saved["epoch"] and all(torch.isfinite(v).all() for v in kept["model_state"].values())
     assert not list(last.parent.glob(".*.tmp"))
