@@ -203,6 +203,8 @@ def test_a_second_live_run_in_the_same_folder_is_refused_naming_the_holder(tmp_p
                               env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
     try:
         assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(RunLockedError, match=rf"\(pid={holder.pid} host="):
+            RunLock(run_dir).acquire()
         with pytest.raises(InputError, match=rf"{run_dir} is in use by another run \(pid={holder.pid} "):
             start_run(RunSettings("toy", exp="shared", checkpoint_dir=str(tmp_path)), "toy")
     finally:
