@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast bench horovod clean
+.PHONY: setup demo test test-fast bench horovod clean cache-sizes clean-cache
 
 setup: $(STAMP)
 
@@ -60,3 +60,10 @@ horovod: setup
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache
+
+# The caches ($$STITCHPOSE_CACHE, else .cache/): synthetic dataset, hourglass crops, prepared lifter tensors, ...
+cache-sizes: setup
+	$(PY) -m utils.paths
+
+clean-cache: setup
+	$(PY) -m utils.paths --clear

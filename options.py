@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import math
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Sequence
 
 from utils.cli import Parser, given_options
 from utils.errors import InputError
 from utils.precision import AMP_DTYPES
+from utils.validation import check_output_location, plain_name
 
 AddOptions = Callable[[argparse.ArgumentParser], None]
 CheckOptions = Callable[[argparse.Namespace], "str | None"]
@@ -110,16 +113,65 @@ class Script:
     extra_checks: tuple[CheckOptions, ...] = field(default=())
 
 
-def _check_common(opts: argparse.Namespace) -> str | None:
-    for name in ("batch_size", "epochs", "lr", "grad_clip"):
+# Options that are sizes, counts or rates wherever a script has them: positive, or at least zero.
+POSITIVE_OPTIONS = ("batch_size", "eval_batch_size", "epochs", "lr", "grad_clip", "input_res", "cache_res", "sigma",
+                    "stacks", "features", "valid_limit", "linear_size", "max_images", "num_samples", "max_poses",
+                    "max_train_minutes")
+NON_NEGATIVE_OPTIONS = ("workers", "checkpoint_every")
+
+
+def _check_numbers(opts: argparse.Namespace) -> str | None:
+    """NaN/inf in any numeric option, then the signs of POSITIVE_OPTIONS and NON_NEGATIVE_OPTIONS."""
+    for name, value in vars(opts).items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+            return f"--{name} must be a finite number, got {value}"
+    for name in POSITIVE_OPTIONS:
         value = getattr(opts, name, None)
-        if value is not None and value <= 0:
+        if value is not None and not value > 0:
             return f"--{name} must be positive, got {value}"
-    if getattr(opts, "workers", 0) < 0:
-        return f"--workers must be >= 0, got {opts.workers}"
+    for name in NON_NEGATIVE_OPTIONS:
+        value = getattr(opts, name, None)
+        if value is not None and value < 0:
+            return f"--{name} must be >= 0, got {value}"
+    return None
+
+
+def _check_device(device: str | None) -> str | None:
+    if device is None:
+        return None
+    import torch
+
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, ValueError):
+        return f"--device '{device}' is not a torch device (expected cpu, cuda, cuda:1, ...)"
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        return f"--device {device}: CUDA is not available on this machine (use --device cpu)"
+    return None
+
+
+def _check_common(opts: argparse.Namespace) -> str | None:
+    message = _check_numbers(opts) or _check_device(getattr(opts, "device", None))
+    if message:
+        return message
+    if getattr(opts, "exp", None) is not None:
+        message = plain_name(opts.exp, "--exp")
+        if message:
+            return message
     if getattr(opts, "amp_dtype", "auto") != "auto" and not opts.amp:
         return f"--amp_dtype {opts.amp_dtype} needs --amp"
     return None
+
+
+def check_output_locations(opts: argparse.Namespace) -> None:
+    """Before any work: the folders a script writes into can be written (OutputError naming the option if not):
+    --output_dir, --checkpoint_dir and the run folder CHECKPOINT_DIR/<script>_<exp>, --tb_dir."""
+    for option in ("output_dir", "checkpoint_dir", "tb_dir"):
+        if getattr(opts, option, None):
+            check_output_location(opts.output_dir if option == "output_dir" else getattr(opts, option), f"--{option}")
+    if getattr(opts, "checkpoint_dir", None) and getattr(opts, "exp", None):
+        check_output_location(Path(opts.checkpoint_dir) / f"{opts.script}_{opts.exp}", "the run folder")
 
 
 def build_parser(command: str, name: str, script: Script) -> argparse.ArgumentParser:
@@ -158,6 +210,17 @@ def _listing(command: str, scripts: dict[str, Script]) -> str:
     return "\n".join(lines)
 
 
+def one_line(error: BaseException) -> str:
+    """The message of an error; for one raised in a DataLoader worker (torch re-raises it with the worker's
+    traceback in the message), the original message alone."""
+    text = str(error).strip()
+    if "Original Traceback" not in text:
+        return text
+    last = text.splitlines()[-1]
+    prefix = f"{type(error).__module__}.{type(error).__name__}: "
+    return last[len(prefix):] if last.startswith(prefix) else last
+
+
 def dispatch(command: str, scripts: dict[str, Script], argv: Sequence[str] | None = None) -> int:
     """Run `python COMMAND.py NAME [options]`; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -174,8 +237,9 @@ def dispatch(command: str, scripts: dict[str, Script], argv: Sequence[str] | Non
     script = scripts[name]
     opts = parse_script_options(command, name, script, rest)
     try:
+        check_output_locations(opts)
         result = script.run(opts)
-    except (InputError, FileNotFoundError) as error:
-        print(f"{command}.py {name}: error: {error}", file=sys.stderr)
+    except (InputError, OSError) as error:  # bad input, or a file that cannot be read or written
+        print(f"{command}.py {name}: error: {one_line(error)}", file=sys.stderr)
         return 1
     return result if isinstance(result, int) else 0

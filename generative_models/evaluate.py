@@ -31,9 +31,11 @@ from generative_models.pose_representation import bone_lengths, prior_representa
 from generative_models.prior_metrics import (bone_length_difference_mm, coverage_ratio, mean_bone_lengths_mm, roc_auc,
                                              roc_curve, spread_ratio)
 from twod_threed.h36m_files import TEST_SUBJECTS, TRAIN_SUBJECTS, h36m_folder
+from utils.atomic import save_figure_atomic, write_text_atomic
 from utils.cli import Parser
 from utils.errors import InputError
 from utils.skeletons import H36M17
+from utils.validation import check_output_location
 
 
 def parse_options(argv: list[str] | None) -> argparse.Namespace:
@@ -110,20 +112,21 @@ def draw(arrays: dict, metrics: dict, path: Path) -> None:
             axes.legend(fontsize=8)
     figure.suptitle(f"pose prior: bone-length difference {metrics['bone_length_mad_mm']:.1f} mm")
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=90)
+    save_figure_atomic(figure, path, dpi=90)
     plt.close(figure)
 
 
 def main(argv: list[str] | None = None) -> int:
     opts = parse_options(argv)
     try:
+        check_output_location(opts.output_dir, "--output_dir")  # before the work, which would be lost
         prior = PosePrior.from_checkpoint(opts.load, opts.device)
         generator, _, extras = load_generator(opts.load, opts.device)
         mean_bone_length_mm = extras["mean_bone_length_mm"]
         folder = h36m_folder(opts.data_dir)
         test_mm = root_relative_poses(folder, TEST_SUBJECTS, opts.frame_stride)
         train_mm = root_relative_poses(folder, TRAIN_SUBJECTS, opts.frame_stride)
-    except (InputError, FileNotFoundError) as error:
+    except (InputError, OSError) as error:
         print(f"generative_models.evaluate: error: {error}", file=sys.stderr)
         return 1
     picked = torch.randperm(len(test_mm), generator=torch.Generator().manual_seed(opts.seed))[:opts.max_poses]
@@ -132,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     metrics = {"checkpoint": str(opts.load), "data": str(folder), **metrics}
     output_dir = Path(opts.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / "pose_prior_eval.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    write_text_atomic(json.dumps(metrics, indent=1) + "\n", output_dir / "pose_prior_eval.json")
     draw(arrays, metrics, output_dir / "pose_prior_eval.png")
     print(json.dumps({key: metrics[key] for key in ("auc", "bone_length_mad_mm", "bone_length_mad_mm_vs_test",
                                                     "spread_ratio", "coverage_ratio", "real_poses",

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from generative_models.checkpoint import load_generator
+from utils.atomic import save_figure_atomic
 from utils.skeletons import H36M17, Skeleton
 
 SIDE_COLOURS = {"left": "tab:blue", "right": "tab:red", "centre": "black"}
@@ -73,7 +74,7 @@ def draw_gan_samples(opts: argparse.Namespace) -> Path:
     output_dir = Path(opts.output_dir or "outputs/gan_samples")
     output_dir.mkdir(parents=True, exist_ok=True)
     path = output_dir / "gan_samples.png"
-    figure.savefig(path, dpi=80)
+    save_figure_atomic(figure, path, dpi=80)
     plt.close(figure)
     print(f"wrote {path}")
     return path

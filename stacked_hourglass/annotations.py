@@ -19,10 +19,11 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from stacked_hourglass.mpii_fields import (NUM_JOINTS, array_field, checked_joints, head_size_from_joints,
-                                           mat_fields, optional_rows, sibling_image_names)
+from stacked_hourglass.mpii_fields import (NUM_JOINTS, array_field, checked_joints, head_size_from_box,
+                                           head_size_from_joints, mat_fields, optional_rows, sibling_image_names)
 from synthetic import data_root
 from utils.errors import InputError
+from utils.validation import relative_inside
 
 JSON_NAME = "mpii_annotations.json"
 VALID_H5_NAME = "annot/valid.h5"
@@ -80,11 +81,10 @@ def read_json_records(path: str | Path) -> tuple[PersonRecords, np.ndarray]:
         center.append(array_field(record, "objpos", (2,), path, position))
         scale.append(float(array_field(record, "scale_provided", (), path, position)))
         validation.append(bool(record.get("isValidation", 0)))
-        box = record.get("headboxes")
-        head_sizes.append(np.nan if box is None else 0.6 * float(np.linalg.norm(
-            np.subtract(*np.asarray(box, dtype=np.float64)[::-1]))))
+        head_sizes.append(np.nan if record.get("headboxes") is None else float(head_size_from_box(
+            array_field(record, "headboxes", (2, 2), path, position), path, "headboxes", position)))
     joints_arr, center_arr, scale_arr = np.stack(joints), np.stack(center), np.asarray(scale)
-    if (scale_arr <= 0).any():
+    if not (scale_arr > 0).all():
         raise InputError(f"{path}: record {int(np.argmax(scale_arr <= 0))} has a non-positive 'scale_provided'")
     annotated = (joints_arr[..., :2] > 0).any(-1).astype(np.float32)
     head_size = np.asarray(head_sizes)
@@ -127,10 +127,10 @@ def read_h5_records(path: str | Path, ground_truth_only: bool = False, require_h
     names = data.get("imgname")
     names = np.full(count, "") if names is None else np.asarray(
         [n.decode() if isinstance(n, bytes) else str(n) for n in np.asarray(names).reshape(-1)])
-    center = optional_rows(data, "center", (count, 2), path)
-    scale = optional_rows(data, "scale", (count,), path)
-    visible = optional_rows(data, "visible", (count, NUM_JOINTS), path)
-    head = optional_rows(data, "normalize", (count,), path)
+    center = optional_rows(data, "center", (count, 2), path, finite=True)
+    scale = optional_rows(data, "scale", (count,), path, positive=True)
+    visible = optional_rows(data, "visible", (count, NUM_JOINTS), path, finite=True)
+    head = optional_rows(data, "normalize", (count,), path, positive=True)
     if len(names) != count:
         raise InputError(f"{path}: field 'imgname' has {len(names)} entries for {count} people")
     annotated = (joints > 0).any(-1).astype(np.float32)  # valid.h5 marks unannotated joints by zero coordinates
@@ -152,7 +152,7 @@ def read_standard_mat(path: str | Path, require_head_size: bool = False) -> Pers
     missing = checked_joints(data.get("jnt_missing"), path, "jnt_missing", (NUM_JOINTS, count), finite=False).T
     if "headboxes_src" in data or require_head_size:
         boxes = checked_joints(data.get("headboxes_src"), path, "headboxes_src", (2, 2, count))
-        head_size = 0.6 * np.linalg.norm(boxes[1] - boxes[0], axis=0)
+        head_size = head_size_from_box(boxes.transpose(2, 0, 1), path, "headboxes_src")  # (N, 2, 2) corners
     else:
         head_size = head_size_from_joints(joints)
     annotated = (1.0 - missing).astype(np.float32)
@@ -215,18 +215,22 @@ def mpii_folder(data_dir: str | Path | None) -> Path:
                      f"mpii_human_pose_v1_u12_1.mat [--valid_h5 valid.h5] --output_dir {data_dir}")
 
 
-def load_split(data_dir: str | Path | None, split: str) -> PersonRecords:
-    """'train' | 'valid' | 'all' records of an MPII folder (see the module docstring)."""
+def load_split(data_dir: str | Path | None, split: str, allow_outside_paths: bool = False) -> PersonRecords:
+    """'train' | 'valid' | 'all' records of an MPII folder (see the module docstring). Image names that leave
+    images/ (absolute, or climbing out with '..') are refused unless `allow_outside_paths`."""
     folder = mpii_folder(data_dir)
     json_path, h5_path = folder / JSON_NAME, folder / VALID_H5_NAME
     if split == "valid" and h5_path.is_file():
-        return read_h5_records(h5_path)
+        records = read_h5_records(h5_path)
+        relative_inside(records.image_names, folder / "images", h5_path, "imgname", allow_outside_paths)
+        return records
     if not json_path.is_file():
         raise InputError(f"{folder}: the '{split}' split needs {JSON_NAME}; only {VALID_H5_NAME} is there")
     records, is_validation = read_json_records(json_path)
     chosen = {"train": ~is_validation, "valid": is_validation, "all": np.ones_like(is_validation)}[split]
     if not chosen.any():
         raise InputError(f"{json_path}: no records of the '{split}' split (field 'isValidation')")
+    relative_inside(records.image_names, folder / "images", json_path, "img_paths", allow_outside_paths)
     return records.subset(np.flatnonzero(chosen))
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from stacked_hourglass.model import HourglassConfig, HourglassNet
-from utils.checkpoints import LoadedModel, config_from_dict, load_checkpoint
+from utils.checkpoints import LoadedModel, config_from_dict, load_checkpoint, load_weights
 from utils.skeletons import MPII
 
 KIND = "hourglass"
@@ -38,7 +38,7 @@ def load_hourglass(path: str | Path, device: str | torch.device = "cpu") -> Load
     payload = load_checkpoint(path, kind=KIND, map_location="cpu", part=True)
     config = config_from_dict(HourglassConfig, payload["model_config"], path)
     model = HourglassNet(config)
-    model.load_state_dict(payload["model_state"])
+    load_weights(model, payload["model_state"], path)
     model = model.to(device=device, memory_format=torch.channels_last).eval()
     normalisation = payload.get("normalisation") or {}
     extras = {

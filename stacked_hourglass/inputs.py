@@ -11,6 +11,7 @@ import numpy as np
 from stacked_hourglass.annotations import PersonRecords, load_split, mpii_folder
 from stacked_hourglass.mpii_fields import NUM_JOINTS
 from utils.errors import InputError
+from utils.validation import check_image_file, check_image_pixels
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
@@ -47,14 +48,20 @@ def folder_records(image_dir: Path, boxes_file: str | None) -> PersonRecords:
 
 
 def image_size(path: Path) -> tuple[int, int]:
-    """(width, height) from the file header; (0, 0) when unreadable (the person is then reported missing)."""
+    """(width, height) from the file header; (0, 0) when unreadable (the person is then reported missing). A FIFO
+    or folder named like an image, or an image above `MAX_IMAGE_PIXELS`, is an InputError."""
     from PIL import Image, UnidentifiedImageError
 
+    check_image_file(path)
     try:
         with Image.open(path) as image:
-            return image.size
+            size = image.size
+    except Image.DecompressionBombError as error:
+        raise InputError(f"{path}: {str(error).rstrip('.')}; downscale it first") from error
     except (OSError, UnidentifiedImageError):
         return 0, 0
+    check_image_pixels(*size, path)
+    return size
 
 
 SPLITS = ("valid", "train", "all")
@@ -72,6 +79,14 @@ def add_people_options(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--boxes", default=None,
                        help="with --image_dir: JSON {image name: [[x1, y1, x2, y2], ...]} person boxes (default: one "
                             "person per whole image)")
+    add_outside_paths_option(group)
+
+
+def add_outside_paths_option(group: argparse._ArgumentGroup) -> None:
+    """--allow_outside_paths: read annotation image paths that are absolute or climb out of images/ with '..'."""
+    group.add_argument("--allow_outside_paths", action="store_true",
+                       help="read image paths of the annotations that leave the image folder (absolute, or '..'); "
+                            "refused by default")
 
 
 def check_people_options(opts: argparse.Namespace) -> str | None:
@@ -86,13 +101,14 @@ def check_people_options(opts: argparse.Namespace) -> str | None:
 
 
 def people_to_run(image_dir: str | None, boxes: str | None, data_dir: str | None,
-                  split: str | None) -> tuple[Path, PersonRecords]:
+                  split: str | None, allow_outside_paths: bool = False) -> tuple[Path, PersonRecords]:
     """The people to predict: per box (or whole image) of a folder of images, else a split (default: valid) of an
-    MPII-format dataset (`data_dir`, or the embedded default). Returns the image folder and the person records."""
+    MPII-format dataset (`data_dir`, or the embedded default). Returns the image folder and the person records.
+    allow_outside_paths: the split's image paths may leave images/ (`load_split`)."""
     if image_dir:
         folder = Path(image_dir)
         if not folder.is_dir():
             raise InputError(f"image folder {folder} is not a folder")
         return folder, folder_records(folder, boxes)
     folder = mpii_folder(data_dir)
-    return folder / "images", load_split(folder, split or DEFAULT_SPLIT)
+    return folder / "images", load_split(folder, split or DEFAULT_SPLIT, allow_outside_paths)

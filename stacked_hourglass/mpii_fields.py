@@ -9,6 +9,7 @@ import numpy as np
 
 from utils.errors import InputError
 from utils.skeletons import MPII
+from utils.validation import finite_values
 
 NUM_JOINTS = MPII.num_joints
 # Head size (0.6 x head-box diagonal) over the upper_neck - head_top distance, the mean over the MPII
@@ -57,17 +58,44 @@ def array_field(record: dict, key: str, shape: tuple, path: Path, position: int)
         raise InputError(f"{path}: record {position} field '{key}' is not numeric ({error})") from error
     if value.shape != shape:
         raise InputError(f"{path}: record {position} field '{key}' has shape {value.shape}, expected {shape}")
+    if not np.isfinite(value).all():
+        raise InputError(f"{path}: record {position} field '{key}' holds NaN/inf ({record[key]}); fix or remove the "
+                         f"record")
     return value
 
 
-def optional_rows(data: dict, key: str, shape: tuple, path: Path) -> np.ndarray | None:
-    """A per-person field (first dimension = the number of people) when the file has it, else None."""
+def optional_rows(data: dict, key: str, shape: tuple, path: Path, finite: bool = False,
+                  positive: bool = False) -> np.ndarray | None:
+    """A per-person field (first dimension = the number of people) when the file has it, else None; `finite` /
+    `positive`: every value must be (an InputError naming the first bad person otherwise)."""
     if key not in data:
         return None
     value = np.asarray(data[key])
     if value.shape != shape:
         raise InputError(f"{path}: field '{key}' has shape {value.shape}, expected {shape}")
+    if finite or positive:
+        try:
+            value = finite_values(value, path, key, "person")
+        except ValueError as error:
+            raise InputError(f"{path}: field '{key}' is not numeric ({error})") from error
+    if positive and not (value > 0).all():
+        first = int(np.argwhere(~(value > 0))[0][0])
+        raise InputError(f"{path}: field '{key}' must be positive, person {first} has "
+                         f"{value.reshape(len(value), -1)[first].tolist()}")
     return value
+
+
+def head_size_from_box(box: np.ndarray, path: Path, field: str, record: int | None = None) -> np.ndarray:
+    """(N, 2, 2) head boxes [[x1, y1], [x2, y2]] image px (or one (2, 2) box of JSON record `record`) -> (N,) PCKh
+    normaliser 0.6 x diagonal; a zero-size box (every PCKh of the person would be 0) is an InputError naming the
+    first."""
+    size = 0.6 * np.linalg.norm(box[..., 1, :] - box[..., 0, :], axis=-1)
+    if not (size > 0).all():
+        first = np.argwhere(~(size > 0))[0]
+        who = f" (record {record})" if record is not None else f" (person {int(first[0])})" if first.size else ""
+        raise InputError(f"{path}: field '{field}' has a zero-size head box{who}; PCKh needs the head size: fix or "
+                         f"remove that person")
+    return size
 
 
 def mat_fields(path: Path) -> dict[str, Any]:

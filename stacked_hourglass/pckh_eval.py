@@ -22,10 +22,12 @@ import numpy as np
 
 from stacked_hourglass.annotations import (CONVERTED_GT_NAME, STANDARD_MAT_NAME, VALID_H5_NAME, mpii_folder,
                                            read_ground_truth, read_predictions)
+from utils.atomic import save_figure_atomic, write_text_atomic
 from utils.errors import InputError
 from utils.metrics import PCKH_CURVE_THRESHOLDS, mpii_pckh_table
 from utils.run_logging import get_logger
 from utils.skeletons import MPII, MPII_PCKH_GROUPS, MPII_PCKH_MEAN_JOINTS
+from utils.validation import plain_name
 
 
 TABLE_MEANS = ("Mean", "Mean_weighted", "Mean@0.1", "Mean@0.1_weighted", "AUC")
@@ -102,7 +104,7 @@ def plot_pckh_curves(curves: dict[str, np.ndarray], path: Path) -> None:
     axes.ravel()[0].legend(loc="lower right")
     fig.suptitle("MPII PCKh(t)")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure_atomic(fig, path, dpi=100)
     plt.close(fig)
 
 
@@ -112,7 +114,26 @@ def check_options(opts: argparse.Namespace) -> str | None:
     if opts.model_names and len(opts.model_names) != len(opts.prediction_files):
         return (f"--model_names has {len(opts.model_names)} names for {len(opts.prediction_files)} "
                 f"--prediction_files; give one name per file")
+    for name in opts.model_names or ():
+        message = plain_name(name, "--model_names")
+        if message:
+            return message
+    if opts.model_names and len(set(opts.model_names)) != len(opts.model_names):
+        return f"--model_names {' '.join(opts.model_names)}: the names must differ (each names a row and a JSON file)"
     return None
+
+
+def model_names(paths: list[str]) -> list[str]:
+    """One distinct name per prediction file: its stem ('preds_valid'), with as many parent folders and the suffix
+    as it takes to tell apart files of the same stem ('a/preds.mat', 'b/preds.mat' -> 'a_preds', 'b_preds')."""
+    parts = [Path(path).resolve().with_suffix("").parts for path in paths]
+    suffixes = [Path(path).suffix.lstrip(".") for path in paths]
+    for depth in range(1, max(len(p) for p in parts) + 1):
+        names = ["_".join(p[-depth:]).lstrip("_") or "model" for p in parts]
+        if len(set(names)) == len(names):
+            return names
+    names = [f"{'_'.join(p[-1:])}_{suffix}" for p, suffix in zip(parts, suffixes)]
+    return names if len(set(names)) == len(names) else [f"{name}_{i}" for i, name in enumerate(names)]
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -140,13 +161,13 @@ def default_ground_truth(data_dir: str | None) -> Path:
 def run_pckh(opts: argparse.Namespace) -> dict[str, dict]:
     logger = get_logger()
     truth = load_ground_truth(opts.gt or default_ground_truth(opts.data_dir))
-    names = opts.model_names or [Path(p).stem for p in opts.prediction_files]
+    names = opts.model_names or model_names(opts.prediction_files)
     output_dir = Path(opts.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     reports, curves = {}, {}
     for name, path in zip(names, opts.prediction_files):
         reports[name], curves[name] = pckh_report(load_predictions(path, len(truth.joints_px)), truth)
-        (output_dir / f"{name}_pckh.json").write_text(json.dumps(reports[name], indent=2))
+        write_text_atomic(json.dumps(reports[name], indent=2), output_dir / f"{name}_pckh.json")
     plot_pckh_curves(curves, output_dir / "pckh_curves.png")
     logger.info(f"PCKh@0.5 on {len(truth.joints_px)} people ({truth.source}):\n{format_table(reports)}")
     logger.info(f"wrote {', '.join(f'{n}_pckh.json' for n in names)} and pckh_curves.png to {output_dir}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +20,10 @@ import numpy as np
 from stacked_hourglass import transforms
 from stacked_hourglass.annotations import PersonRecords, annotation_files, load_split, mpii_folder
 from stacked_hourglass.images import jpeg_reduction, read_image, warp_image
-from utils.atomic import atomic_path, write_text_atomic
+from utils.atomic import atomic_path, remove_orphan_temps, write_text_atomic
 from utils.errors import InputError
 from utils.paths import cache_dir as shared_cache_dir
+from utils.processes import exit_with_parent
 from utils.run_logging import get_logger, progress
 
 CACHE_NAME = "hourglass"  # crop caches and their statistics: utils.paths.cache_dir(CACHE_NAME) unless --cache_dir
@@ -74,7 +76,8 @@ def _write_cache(temp: Path, records: PersonRecords, jobs: list, groups: list[np
         crops = out.create_dataset("crops", (count, spec.crop_res, spec.crop_res, 3), dtype=np.uint8,
                                    chunks=(1, spec.crop_res, spec.crop_res, 3),
                                    maxshape=(None, spec.crop_res, spec.crop_res, 3))
-        pool = multiprocessing.get_context("fork").Pool(workers) if workers > 0 else None
+        # Workers end with this process even when it is killed (they would wait on their queue forever).
+        pool = multiprocessing.get_context("fork").Pool(workers, exit_with_parent, (os.getpid(),)) if workers else None
         try:
             results = pool.imap(_crop_people, jobs, chunksize=4) if pool else map(_crop_people, jobs)
             for group, job, (people, reason) in progress(zip(groups, jobs, results), total=len(jobs),
@@ -122,12 +125,14 @@ def build_crop_cache(records: PersonRecords, image_dir: Path, path: Path, spec: 
 
 
 def prepare_split(data_dir: str | Path | None, split: str, spec: CacheSpec, cache_dir: str | Path | None = None,
-                  workers: int = 0) -> Path:
-    """The crop cache of a split, built on first use."""
+                  workers: int = 0, allow_outside_paths: bool = False) -> Path:
+    """The crop cache of a split, built on first use (removing what killed builds left in the cache folder)."""
     path = cache_path(data_dir, split, spec, cache_dir)
+    remove_orphan_temps(path.parent)
     if not path.is_file():
         get_logger().info(f"building the {split} crop cache {path} (once)")
-        build_crop_cache(load_split(data_dir, split), mpii_folder(data_dir) / "images", path, spec, workers)
+        build_crop_cache(load_split(data_dir, split, allow_outside_paths), mpii_folder(data_dir) / "images", path,
+                         spec, workers)
     return path
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-import scipy.io
 import torch
 
 from stacked_hourglass.annotations import PersonRecords
@@ -18,6 +16,7 @@ from stacked_hourglass.checkpoint import load_hourglass
 from stacked_hourglass.heatmaps import DECODERS
 from stacked_hourglass.inference import Predictions, plain_loader, predict
 from stacked_hourglass.inputs import DEFAULT_SPLIT, add_people_options, check_people_options, people_to_run
+from utils.atomic import save_mat_atomic, save_npz_atomic
 from utils.compiling import compile_model
 from utils.precision import choose_precision
 from utils.run_logging import get_logger
@@ -26,10 +25,10 @@ from utils.run_logging import get_logger
 def write_predictions(output_dir: Path, name: str, records: PersonRecords, predictions: Predictions) -> Path:
     output_dir.mkdir(parents=True, exist_ok=True)
     mat_path = output_dir / f"preds_{name}.mat"
-    scipy.io.savemat(mat_path, {"preds": predictions.joints_px})
-    np.savez(output_dir / f"preds_{name}.npz", preds=predictions.joints_px, scores=predictions.scores,
-             image_names=records.image_names, center_px=records.center_px, box_px=records.box_px,
-             missing=predictions.missing)
+    save_mat_atomic(mat_path, {"preds": predictions.joints_px})
+    save_npz_atomic(output_dir / f"preds_{name}.npz", preds=predictions.joints_px, scores=predictions.scores,
+                    image_names=records.image_names, center_px=records.center_px, box_px=records.box_px,
+                    missing=predictions.missing)
     return mat_path
 
 
@@ -57,7 +56,8 @@ def run(opts: argparse.Namespace) -> Path:
     model, config, extras = load_hourglass(opts.load, device)
     if opts.compile:
         model = compile_model(model, device)
-    image_dir, records = people_to_run(opts.image_dir, opts.boxes, opts.data_dir, opts.split)
+    image_dir, records = people_to_run(opts.image_dir, opts.boxes, opts.data_dir, opts.split,
+                                       opts.allow_outside_paths)
     name = "images" if opts.image_dir else opts.split or DEFAULT_SPLIT
     loader = plain_loader(records, image_dir, config.input_res, opts.batch_size, opts.workers)
     predictions = predict(model, loader, len(records), extras["mean_rgb"], extras["std_rgb"], device, precision,

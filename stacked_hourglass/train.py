@@ -20,6 +20,7 @@ from stacked_hourglass.checkpoint import KIND, STRIDE, checkpoint_fields
 from stacked_hourglass.dataset import (CropCacheDataset, JpegDataset, PoseDataset, SampleSettings, collate,
                                        worker_init)
 from stacked_hourglass.inference import predict
+from stacked_hourglass.inputs import add_outside_paths_option
 from stacked_hourglass.loss import LossSettings, hourglass_loss
 from stacked_hourglass.model import HourglassConfig, HourglassNet, normalise_input
 from stacked_hourglass.pictures import prediction_picture
@@ -84,6 +85,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--noise_std", type=float, default=0.2, help="noise std of noise bars ([0, 1] pixel units)")
     data.add_argument("--sigma", type=float, default=1.0, help="target Gaussian std, heatmap px")
     data.add_argument("--valid_limit", type=int, default=None, help="validate on the first N validation people only")
+    add_outside_paths_option(data)
     optim = parser.add_argument_group("hourglass optimisation")
     optim.add_argument("--optimizer", choices=("rmsprop", "adam"), default="rmsprop",
                        help="RMSprop, as the hourglass paper, or Adam (--use_amsprop: Adam with AMSGrad)")
@@ -136,18 +138,19 @@ def sample_settings(opts: argparse.Namespace, input_res: int, mean_rgb: np.ndarr
 def build_datasets(opts, data_dir: Path, input_res: int, mean_rgb: np.ndarray | None):
     """(train set, valid set, mean_rgb, std_rgb); caches are prepared on first use."""
     spec = CacheSpec(crop_res=opts.cache_res or int(round(1.5 * input_res)), margin=1.5)
-    train_cache = prepare_split(data_dir, "train", spec, opts.cache_dir, opts.workers)
+    outside = opts.allow_outside_paths
+    train_cache = prepare_split(data_dir, "train", spec, opts.cache_dir, opts.workers, outside)
     mean, std = dataset_mean_std(train_cache)
     if mean_rgb is not None:
         mean = mean_rgb
     train_settings, valid_settings = (sample_settings(opts, input_res, mean, t) for t in (True, False))
     if opts.data_source == "cache":
-        valid_cache = prepare_split(data_dir, "valid", spec, opts.cache_dir, opts.workers)
+        valid_cache = prepare_split(data_dir, "valid", spec, opts.cache_dir, opts.workers, outside)
         return (CropCacheDataset(train_cache, train_settings, opts.seed),
                 CropCacheDataset(valid_cache, valid_settings), mean, std)
     images = mpii_folder(data_dir) / "images"
-    return (JpegDataset(load_split(data_dir, "train"), images, train_settings, opts.seed),
-            JpegDataset(load_split(data_dir, "valid"), images, valid_settings), mean, std)
+    return (JpegDataset(load_split(data_dir, "train", outside), images, train_settings, opts.seed),
+            JpegDataset(load_split(data_dir, "valid", outside), images, valid_settings), mean, std)
 
 
 def make_validate(run: Run, valid_set: PoseDataset, opts, mean_rgb: torch.Tensor, std_rgb: torch.Tensor):

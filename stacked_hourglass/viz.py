@@ -135,7 +135,8 @@ def run(opts: argparse.Namespace) -> list[Path]:
     mean_rgb, std_rgb, input_res = extras["mean_rgb"], extras["std_rgb"], config.input_res
     if not -model.config.stacks <= opts.stack < model.config.stacks:
         raise InputError(f"--stack {opts.stack}: {opts.load} holds {model.config.stacks} stack(s)")
-    image_dir, records = people_to_run(opts.image_dir, opts.boxes, opts.data_dir, opts.split)
+    image_dir, records = people_to_run(opts.image_dir, opts.boxes, opts.data_dir, opts.split,
+                                       opts.allow_outside_paths)
     records = records.subset(np.arange(min(len(records), opts.max_images)))
     stems = unique_stems(list(records.image_names))
     written, skipped = [], []

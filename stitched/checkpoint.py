@@ -18,7 +18,7 @@ from stitched.network import StitchedConfig, StitchedNetwork
 from twod_threed.checkpoint import KIND as LIFTER_KIND
 from twod_threed.checkpoint import load_lifter
 from twod_threed.normalization import Normaliser
-from utils.checkpoints import LoadedModel, config_from_dict, load_checkpoint, part_entry
+from utils.checkpoints import LoadedModel, config_from_dict, load_checkpoint, load_weights, part_entry
 from utils.run_logging import get_logger
 
 KIND = "stitched"
@@ -65,7 +65,7 @@ def load_stitched(path: str | Path, device: str | torch.device = "cpu") -> Loade
     normaliser = Normaliser(payload["normalisation"]["mode"], *(state[f"lifter_{k}"] for k in
                                                                 ("mean_2d", "std_2d", "mean_3d", "std_3d")))
     network = StitchedNetwork(config, normaliser, state["mean_rgb"], state["std_rgb"])
-    network.load_state_dict(state)
+    load_weights(network, state, path)
     extras = {"epoch": payload.get("epoch"), "best_metric": payload.get("best_metric"),
               "options": payload.get("options", {}),
               "before_fine_tuning": (payload.get("extra") or {}).get("before_fine_tuning")}

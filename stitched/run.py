@@ -15,7 +15,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import scipy.io
 import torch
 
 from stacked_hourglass.inference import plain_loader
@@ -23,6 +22,7 @@ from stacked_hourglass.inputs import add_people_options, check_people_options, p
 from stitched.checkpoint import build_network
 from stitched.network import StitchedNetwork, heatmap_to_image_matrices
 from stitched.network_options import add_network_options, check_network_options, softargmax_beta
+from utils.atomic import save_mat_atomic, save_npz_atomic, write_text_atomic
 from utils.compiling import compile_model
 from utils.precision import Precision, choose_precision
 from utils.run_logging import get_logger, progress
@@ -66,16 +66,16 @@ def predict(network: StitchedNetwork, loader, count: int, device: torch.device, 
 def write_outputs(output_dir: Path, records, result: dict) -> Path:
     output_dir.mkdir(parents=True, exist_ok=True)
     path = output_dir / f"{OUTPUT_STEM}.npz"
-    np.savez(path, preds=result["preds"], poses_3d=result["poses_3d"], image_names=records.image_names,
-             center_px=records.center_px, box_px=records.box_px, missing=result["missing"])
-    scipy.io.savemat(output_dir / f"{OUTPUT_STEM}.mat", {"preds": result["preds"]})
+    save_npz_atomic(path, preds=result["preds"], poses_3d=result["poses_3d"], image_names=records.image_names,
+                    center_px=records.center_px, box_px=records.box_px, missing=result["missing"])
+    save_mat_atomic(output_dir / f"{OUTPUT_STEM}.mat", {"preds": result["preds"]})
     people = [{"image": str(name), "joints_2d_px": joints.round(2).tolist(), "joints_3d_mm": pose.round(2).tolist(),
                "missing": bool(gone)}
               for name, joints, pose, gone in zip(records.image_names, result["preds"], result["poses_3d"],
                                                   result["missing"])]
-    (output_dir / f"{OUTPUT_STEM}.json").write_text(json.dumps(
+    write_text_atomic(json.dumps(
         {"joint_order_2d": "mpii16", "joint_order_3d": "h36m17", "units_2d": "image px",
-         "units_3d": "mm, root-relative, camera frame", "people": people}))
+         "units_3d": "mm, root-relative, camera frame", "people": people}), output_dir / f"{OUTPUT_STEM}.json")
     return path
 
 
@@ -88,7 +88,8 @@ def run(opts: argparse.Namespace) -> Path:
                             opts.learnable_beta).to(device)
     if opts.compile:
         network = compile_model(network, device)
-    image_dir, records = people_to_run(opts.image_dir, opts.boxes, opts.data_dir, opts.split)
+    image_dir, records = people_to_run(opts.image_dir, opts.boxes, opts.data_dir, opts.split,
+                                       opts.allow_outside_paths)
     loader = plain_loader(records, image_dir, network.input_res, opts.batch_size, opts.workers)
     result = predict(network, loader, len(records), device, precision)
     if result["skipped"]:

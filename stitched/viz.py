@@ -16,9 +16,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import cv2
 import numpy as np
 
+from stacked_hourglass.images import read_image as read_rgb_image
 from stitched.pairing import align
 from stitched.h36m_truth import is_h36m_dataset, read_h36m_dataset
 from stitched.pose_files import Poses2D, Poses3D, read_poses_2d, read_poses_3d
@@ -125,8 +125,8 @@ def image_path(image_dir: str | None, *candidates: str) -> Path | None:
 
 
 def read_image(path: Path | None) -> np.ndarray | None:
-    image = None if path is None else cv2.imread(str(path), cv2.IMREAD_COLOR)
-    return None if image is None else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    """RGB uint8 (H, W, 3), or None (`stacked_hourglass.images.read_image`: no FIFOs, no oversized images)."""
+    return None if path is None else read_rgb_image(path)
 
 
 # ------------------------------------------------------------------------------------------------------- drawing

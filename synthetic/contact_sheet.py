@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from utils.atomic import atomic_path
 from utils.cameras import H36M_CAMERA_IDS
 from utils.cli import Parser
 from utils.npz import load_npz
@@ -123,8 +124,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {data_dir} is not a synthetic dataset root (no mpii/mpii_annotations.json); "
               "generate one with `python -m synthetic --out DIR`", file=sys.stderr)
         return 2
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(args.out), contact_sheet(data_dir, args.mpii, args.h36m), [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    _, png = cv2.imencode(".png", contact_sheet(data_dir, args.mpii, args.h36m), [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    with atomic_path(args.out) as temp:
+        temp.write_bytes(png.tobytes())
     print(f"wrote {args.out}")
     return 0
 

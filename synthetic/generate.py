@@ -27,6 +27,7 @@ from synthetic.scene_cameras import h36m_rig
 from synthetic.write_h36m import (frame_path, poses_path, write_cameras, write_frame_index, write_poses,
                                   write_videopose_files)
 from synthetic.write_mpii import MpiiImageRecord, write_mpii_annotations
+from utils.processes import exit_with_parent
 
 JPEG_QUALITY = 90
 
@@ -228,7 +229,9 @@ def _executor(workers: int):
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if context.get_start_method() == "forkserver":
         context.set_forkserver_preload(["synthetic.generate"])  # imported once, inherited by every worker
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    # Idle workers of a killed generator would wait on their task queue forever: they watch this process.
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=exit_with_parent,
+                               initargs=(os.getpid(),))
 
 
 def _write_h36m_poses(h36m_dir: Path, sequences: list, seed: int) -> dict[str, int]:

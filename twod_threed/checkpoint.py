@@ -16,7 +16,8 @@ import torch
 
 from twod_threed.model import Lifter, LifterConfig
 from twod_threed.normalization import Normaliser
-from utils.checkpoints import CheckpointError, LoadedModel, config_from_dict, config_to_dict, load_checkpoint
+from utils.checkpoints import (CheckpointError, LoadedModel, config_from_dict, config_to_dict, load_checkpoint,
+                               load_weights)
 
 KIND = "lifter"
 JOINT_ORDERS = {"input": "h36m16_2d", "output": "h36m16_3d"}
@@ -40,7 +41,7 @@ def load_lifter(path: str | Path, device: str | torch.device = "cpu") -> LoadedM
         raise CheckpointError(f"{path}: missing the field 'normalisation' (the statistics that map pixels to the "
                               f"network input and its output to mm)")
     model = Lifter(config)
-    model.load_state_dict(payload["model_state"])
+    load_weights(model, payload["model_state"], path)
     extras = {"normaliser": Normaliser.from_state_dict(payload["normalisation"]).to(device),
               "joint_orders": dict(JOINT_ORDERS), "epoch": payload.get("epoch"),
               "best_metric": payload.get("best_metric"), "options": payload.get("options", {}),

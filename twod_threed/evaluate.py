@@ -22,10 +22,12 @@ import torch
 
 from twod_threed.data import load_pose_pairs, rows_by_name
 from twod_threed.h36m_files import frame_names
+from utils.atomic import save_figure_atomic, write_text_atomic
 from utils.errors import InputError
 from utils.metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
 from utils.run_logging import get_logger
 from utils.skeletons import H36M17
+from utils.validation import unit_scale_hint
 
 ACTION_ALIASES = {"TakingPhoto": "Photo", "WalkingDog": "WalkDog"}
 REPORT_NAME = "h36m_MPJPE.json"
@@ -53,7 +55,10 @@ def action_group(action: str) -> str:
 
 def as_h36m17(poses: np.ndarray, path: Path, field: str) -> np.ndarray:
     """(N, 17, 3) any frame or (N, 16, 3) root-relative -> (N, 17, 3) root-relative mm, float64."""
-    poses = np.asarray(poses, dtype=np.float64)
+    try:
+        poses = np.asarray(poses, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise InputError(f"{path}: field '{field}' is not an array of numbers ({error})") from error
     if poses.ndim != 3 or poses.shape[1:] not in ((17, 3), (16, 3)):
         raise InputError(f"{path}: field '{field}' has shape {poses.shape}, expected (N, 17, 3) or (N, 16, 3) mm")
     bad = ~np.isfinite(poses)
@@ -86,7 +91,9 @@ def ground_truth_for(predictions: dict[str, np.ndarray], path: Path, ground_trut
             raise InputError(f"{gt_path}: missing the field 'poses_3d' (N, 17, 3) or (N, 16, 3) mm")
         poses = as_h36m17(gt["poses_3d"], gt_path, "poses_3d")
         if "names" in gt and "names" in predictions:
-            return poses[rows_by_name(predictions["names"].astype(str), gt["names"].astype(str), gt_path)], str(gt_path)
+            rows = rows_by_name(predictions["names"].astype(str), gt["names"].astype(str), gt_path)
+            warn_fewer_rows(len(np.unique(rows)), len(poses), gt_path)
+            return poses[rows], str(gt_path)
         if len(poses) != count:
             raise InputError(f"{gt_path}: {len(poses)} poses for {count} predictions; without 'names' in both "
                              f"files the rows must correspond one to one")
@@ -104,8 +111,17 @@ def ground_truth_for(predictions: dict[str, np.ndarray], path: Path, ground_trut
         raise InputError(f"{path}: 'names' are not of the form 'S9/Walking 1/54138969/000123'")
     pairs = load_pose_pairs(data_dir, tuple(subjects), "gt")
     rows = rows_by_name(names, pairs.names(), data_dir or "the embedded dataset")
+    warn_fewer_rows(len(np.unique(rows)), len(pairs.names()), f"dataset {data_dir or '(embedded default)'}, "
+                    f"subjects {subjects}")
     truth = pairs.root_relative_mm[torch.as_tensor(rows)].double().numpy()
     return as_h36m17(truth, path, "ground truth"), f"dataset {data_dir or '(embedded default)'}, subjects {subjects}"
+
+
+def warn_fewer_rows(scored: int, available: int, source: Path | str) -> None:
+    """Say so when the predictions cover fewer ground-truth rows than `source` holds (the score is of a subset)."""
+    if scored < available:
+        get_logger().warning(f"warning: scoring {scored} of the {available} ground-truth rows of {source} "
+                             f"({available - scored} have no prediction); the figures are of that subset")
 
 
 def velocity_errors(pred: np.ndarray, gt: np.ndarray, sequence_index: np.ndarray,
@@ -172,8 +188,7 @@ def plot_report(report: dict, output_dir: Path) -> list[Path]:
                    f"{averages['mpjpe_mm']:.1f} mm, P-MPJPE {averages['p_mpjpe_mm']:.1f} mm", fontsize=10)
     axes.legend()
     figure.tight_layout()
-    per_action_path = output_dir / "h36m_MPJPE_per_action.png"
-    figure.savefig(per_action_path, dpi=100)
+    per_action_path = save_figure_atomic(figure, output_dir / "h36m_MPJPE_per_action.png", dpi=100)
     plt.close(figure)
     joints = list(report["per_joint_mpjpe_mm"])
     figure, axes = plt.subplots(figsize=(8, 4))
@@ -182,8 +197,7 @@ def plot_report(report: dict, output_dir: Path) -> list[Path]:
     axes.set_ylabel("MPJPE (mm)")
     axes.set_title("Per joint, over all frames")
     figure.tight_layout()
-    per_joint_path = output_dir / "h36m_MPJPE_per_joint.png"
-    figure.savefig(per_joint_path, dpi=100)
+    per_joint_path = save_figure_atomic(figure, output_dir / "h36m_MPJPE_per_joint.png", dpi=100)
     plt.close(figure)
     return [per_action_path, per_joint_path]
 
@@ -206,12 +220,15 @@ def run_h36m_mpjpe(opts: argparse.Namespace) -> int:
     gt, source = ground_truth_for(predictions, path, opts.ground_truth, opts.data_dir, len(pred))
     if gt.shape != pred.shape:
         raise InputError(f"{source}: ground truth has {len(gt)} poses for {len(pred)} predictions")
+    hint = unit_scale_hint(pred, gt)
+    if hint:
+        get_logger().warning(f"warning: {path}: {hint}")
     report = evaluate_poses(pred, gt, _actions(predictions, len(pred)), opts.root_joint == "include",
                             predictions.get("sequence_index"), predictions.get("frames"))
     report = {"predictions": str(path), "ground_truth": source, **report}
     output_dir = Path(opts.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / REPORT_NAME).write_text(json.dumps(report, indent=2))
+    write_text_atomic(json.dumps(report, indent=2), output_dir / REPORT_NAME)
     pictures = plot_report(report, output_dir)
     log = get_logger()
     log.info(f"{'action':<14}{'frames':>8}{'MPJPE':>9}{'P-MPJPE':>9}{'N-MPJPE':>9}{'MPJVE':>8}   (mm)")

@@ -67,6 +67,20 @@ def check_finite(values: np.ndarray, path: Path | str, field: str) -> None:
                          f"remove or fill those frames")
 
 
+def read_h5_dataset(path: Path, name: str, expected: str) -> np.ndarray:
+    """The dataset `name` of an HDF5 file as float64; InputError naming the file for a corrupt file or a missing
+    or non-numeric dataset."""
+    try:
+        with h5py.File(path, "r") as handle:
+            if name not in handle:
+                raise InputError(f"{path}: missing the dataset '{name}' (expected {expected})")
+            return np.asarray(handle[name][()], dtype=np.float64)
+    except (OSError, TypeError, ValueError) as error:
+        if isinstance(error, InputError):
+            raise
+        raise InputError(f"{path}: cannot be read as HDF5 with a numeric '{name}' ({error})") from error
+
+
 def _subject_number(name: str, where: Path) -> int:
     if not (name.startswith("S") and name[1:].isdigit()):
         raise InputError(f"{where}: subject key '{name}' is not of the form S<number>")
@@ -86,10 +100,7 @@ def read_baseline_3d(data_dir: str | Path, subjects: tuple[int, ...], drop_corru
             action = path.stem
             if drop_corrupt and (subject, action) in CORRUPT_SEQUENCES:
                 continue
-            with h5py.File(path, "r") as handle:
-                if "3D_positions" not in handle:
-                    raise InputError(f"{path}: missing the dataset '3D_positions' (expected (96, T) world mm)")
-                positions = np.asarray(handle["3D_positions"][()], dtype=np.float64)
+            positions = read_h5_dataset(path, "3D_positions", "(96, T) world mm")
             if positions.ndim != 2 or positions.shape[0] != 96:
                 raise InputError(f"{path}: '3D_positions' has shape {positions.shape}, expected (96, T)")
             check_finite(positions.T, path, "3D_positions")
@@ -153,10 +164,7 @@ def read_baseline_detections(data_dir: str | Path, subject: int, action: str, ca
     path = next((c for c in candidates if c.is_file()), None)
     if path is None:
         return None
-    with h5py.File(path, "r") as handle:
-        if "poses" not in handle:
-            raise InputError(f"{path}: missing the dataset 'poses' (expected (T, 16, 2) px)")
-        poses = np.asarray(handle["poses"][()], dtype=np.float64)
+    poses = read_h5_dataset(path, "poses", "(T, 16, 2) px")
     if poses.ndim != 3 or poses.shape[1:] != (16, 2):
         raise InputError(f"{path}: 'poses' has shape {poses.shape}, expected (T, 16, 2)")
     check_finite(poses, path, "poses")

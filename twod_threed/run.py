@@ -23,6 +23,7 @@ import torch
 
 from twod_threed.checkpoint import lift, load_lifter
 from twod_threed.inputs import JOINT_ORDERS, read_2d_input, row_names
+from utils.atomic import save_npz_atomic
 from utils.run_logging import get_logger
 from utils.skeletons import with_root
 
@@ -80,7 +81,7 @@ def run_lifter(opts: argparse.Namespace) -> int:
         out.update(sequence_names=sequence_names, sequence_index=sequence_index)
     output = Path(opts.output_dir) / OUTPUT_NAME
     output.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(output, **out)
+    save_npz_atomic(output, **out)
     grouping = f" in {len(out['sequence_names'])} sequences" if opts.process_as_video else ""
     get_logger().info(f"run.py 2d3d_h36m: {len(names)} poses{grouping} -> {output} "
                       f"(poses_3d: root-relative mm, H36M-17 order)")

@@ -14,6 +14,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from utils.errors import InputError
+
 H36M_CAMERA_IDS: tuple[str, ...] = ("54138969", "55011271", "58860488", "60457274")
 
 
@@ -102,6 +104,11 @@ def _read(group: h5py.Group, field: str, path: Path, shape: tuple[int, ...]) -> 
     value = np.asarray(group[field][()], dtype=np.float64)
     if value.size != int(np.prod(shape)):
         raise ValueError(f"{path}: '{group.name}/{field}' has shape {value.shape}, expected {shape}")
+    if not np.isfinite(value).all():
+        raise InputError(f"{path}: '{group.name}/{field}' holds NaN/inf values ({value.ravel().tolist()}); the "
+                         f"camera cannot project")
+    if field == "f" and not (value > 0).all():
+        raise InputError(f"{path}: '{group.name}/f' (focal length, px) must be positive, got {value.ravel().tolist()}")
     return value.reshape(shape)
 
 

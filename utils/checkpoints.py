@@ -10,9 +10,7 @@ without knowing the composite. Every loader returns a `LoadedModel` (model, conf
 """
 from __future__ import annotations
 
-import pickle
 import random
-import zipfile
 from dataclasses import asdict, fields, is_dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -97,7 +95,10 @@ def config_from_dict(config_class: type[T], values: dict[str, Any], path: str | 
     if unknown:
         raise CheckpointError(f"{path}: model_config has fields {unknown} that {config_class.__name__} does not know; "
                               f"the checkpoint was written by a different version or model")
-    return config_class(**values)
+    try:
+        return config_class(**values)
+    except (TypeError, ValueError) as error:
+        raise CheckpointError(f"{path}: model_config cannot build a {config_class.__name__} ({error})") from error
 
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
@@ -130,7 +131,7 @@ def load_checkpoint(path: str | Path, kind: str | None = None, map_location: str
         raise CheckpointError(f"checkpoint not found: {path}")
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
-    except (pickle.UnpicklingError, zipfile.BadZipFile, EOFError, RuntimeError, OSError) as error:
+    except Exception as error:  # a corrupt or foreign file fails in many ways (UnpicklingError, KeyError, ...)
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CheckpointError(f"{path}: cannot be read as a stitchpose checkpoint (truncated, corrupt, or it holds "
                               f"Python objects other than tensors and literals): {first_line}") from error
@@ -143,7 +144,32 @@ def load_checkpoint(path: str | Path, kind: str | None = None, map_location: str
     for key in ("model_config", "model_state"):
         if key not in payload:
             raise CheckpointError(f"{path}: missing the field '{key}'")
+    bad = non_finite_tensors(payload["model_state"])
+    if bad:
+        raise CheckpointError(f"{path}: model_state holds NaN/inf values in {len(bad)} tensor(s) (first: {bad[0]}); "
+                              f"the network cannot be used: take an earlier checkpoint")
     return payload
+
+
+def non_finite_tensors(state: Any, prefix: str = "") -> list[str]:
+    """Names of the floating-point tensors of a (nested) state dict that hold NaN or inf."""
+    if isinstance(state, dict):
+        return [name for key, value in state.items() for name in non_finite_tensors(value, f"{prefix}{key}.")]
+    if isinstance(state, torch.Tensor) and state.is_floating_point() and not torch.isfinite(state).all():
+        return [prefix.rstrip(".")]
+    return []
+
+
+def load_weights(model: torch.nn.Module, state: dict[str, Any], path: str | Path) -> None:
+    """`model.load_state_dict(state)`; a state that does not fit the network its model_config builds (missing or
+    unexpected keys, other shapes) is a CheckpointError naming the file and the first mismatch."""
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, KeyError, TypeError, AttributeError) as error:
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        detail = lines[1] if len(lines) > 1 else (lines[0] if lines else type(error).__name__)
+        raise CheckpointError(f"{path}: the weights (model_state) do not match the network its model_config "
+                              f"describes ({detail}); the file was edited or written by another version") from error
 
 
 class CheckpointKeeper:

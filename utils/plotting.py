@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from utils.atomic import save_figure_atomic
 from utils.skeletons import Skeleton
 
 SIDE_COLOURS: dict[str, tuple[int, int, int]] = {"left": (40, 200, 40), "right": (220, 50, 50),
@@ -55,11 +56,8 @@ def figure_to_array(figure: Figure) -> np.ndarray:
 
 
 def save_figure(figure: Figure, path: str | Path) -> Path:
-    """Write a PNG (parent folders created) and return its path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, format="png", dpi=figure.dpi, facecolor="white")
-    return path
+    """Write a PNG atomically (parent folders created) and return its path."""
+    return save_figure_atomic(figure, path, format="png", dpi=figure.dpi, facecolor="white")
 
 
 def safe_file_name(name: str) -> str:

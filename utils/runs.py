@@ -4,11 +4,14 @@
     optimizer = build_optimizer(model.parameters(), "adam", run.learning_rate())
 
 `start_run` sets up distributed training, seeding, the run folder CHECKPOINT_DIR/<script>_<exp>/ and logging, reads
-`--load` when given and decides the precision; it changes nothing it is given.
+`--load` when given and decides the precision; it changes nothing it is given. The main process holds the folder's
+lock (`utils.run_lock`: one live run per folder) until `Run.close`, removes temporary files a killed save left there,
+and refuses symbolic links in the folder's place of its logs and checkpoints.
 """
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,8 @@ from utils.checkpoints import load_checkpoint, plain_options
 from utils.distributed import DistContext, init_distributed
 from utils.errors import InputError
 from utils.precision import Precision, choose_precision
+from utils.atomic import remove_orphan_temps
+from utils.run_lock import RunLock
 from utils.run_logging import RunLogger
 from utils.seeding import seed_everything
 
@@ -68,6 +73,8 @@ class Run:
     lr_scale: float = 1.0
     # What --amp / --amp_dtype mean on this device (utils/precision.py); options['precision'] names it.
     precision: Precision = field(default_factory=lambda: choose_precision("cpu", False))
+    # The run folder's lock (`utils.run_lock`), held by the main process until `close`.
+    lock: RunLock | None = None
 
     @property
     def is_main(self) -> bool:
@@ -108,9 +115,13 @@ class Run:
             raise
 
     def close(self) -> None:
-        """Flush the logs and leave the process group (call once, when the script is done)."""
-        self.logger.close()
-        self.dist.shutdown()
+        """Flush the logs, release the run folder and leave the process group (call once, when the script is done)."""
+        try:
+            self.logger.close()
+        finally:
+            if self.lock is not None:
+                self.lock.release()
+            self.dist.shutdown()
 
 
 def refuse_changed_options(given: frozenset[str], asked: dict[str, Any], saved: dict[str, Any], path: str | Path,
@@ -125,6 +136,15 @@ def refuse_changed_options(given: frozenset[str], asked: dict[str, Any], saved: 
             raise InputError(f"--{option} asks for {field_name} = {value}, but {path} (field model_config."
                              f"{field_name}) holds a network with {field_name} = {saved[field_name]}; a resumed run "
                              f"keeps the checkpoint's network: drop --{option}, or start a new run without --load")
+
+
+def refuse_links(run_dir: Path, tb_dir: Path) -> None:
+    """A run writes its lock, logs, events and checkpoints into its folder, never through a symbolic link placed
+    there (it would write wherever the link points)."""
+    for path in (run_dir / "log.txt", run_dir / "last.pt", run_dir / "best.pt", tb_dir):
+        if path.is_symlink():
+            raise InputError(f"{path}: is a symbolic link (to {os.readlink(path)}); a run does not write through "
+                             f"links in its folder: remove it, or give another --exp")
 
 
 def earlier_run(run_dir: Path) -> str | None:
@@ -149,10 +169,29 @@ def start_run(settings: RunSettings, kind: str) -> Run:
         dist.shutdown()
         raise InputError(f"{run_dir} already holds a run ({held}); resume it with --load {run_dir / held}, start it "
                          f"afresh with --overwrite, or give another --exp")
+    lock, logger, refused = None, RunLogger(tb_dir, run_dir / "log.txt", enabled=False), None
     if dist.is_main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    logger = RunLogger(tb_dir, run_dir / "log.txt", enabled=dist.is_main)
-    resume_from = load_checkpoint(settings.load, kind=kind) if settings.load else None
+        try:
+            refuse_links(run_dir, tb_dir)
+            lock = RunLock(run_dir).acquire()
+            remove_orphan_temps(run_dir)  # a save killed half-way (this run folder is ours now)
+            logger = RunLogger(tb_dir, run_dir / "log.txt")
+        except InputError as error:
+            refused = str(error)
+            if lock is not None:
+                lock.release()
+    refused = dist.broadcast_object(refused)  # every process stops, or none does
+    if refused:
+        dist.shutdown()
+        raise InputError(refused)
+    try:
+        resume_from = load_checkpoint(settings.load, kind=kind) if settings.load else None
+    except InputError:
+        logger.close()
+        if lock is not None:
+            lock.release()
+        dist.shutdown()
+        raise
     logger.info(f"[{name}] run folder {run_dir} ({dist.engine}, {dist.world_size} process(es)"
                 f"{f', learning rate x{lr_scale:g}' if lr_scale != 1 else ''}); {precision.describe()}")
-    return Run(settings, name, run_dir, dist, device, logger, resume_from, lr_scale, precision)
+    return Run(settings, name, run_dir, dist, device, logger, resume_from, lr_scale, precision, lock)

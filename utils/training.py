@@ -152,8 +152,10 @@ class Trainer:
         return self.keeper.save(self._payload(), metric)
 
     def _diverged(self, what: str) -> None:
-        message = (f"[{self.run.name}] {what}; training stopped. The last good checkpoint is kept: "
-                   f"{self.keeper.last_path}. Try a lower --lr, --grad_clip, or look for NaN values in the input data.")
+        kept = (f"The last good checkpoint is kept: {self.keeper.last_path}" if self.keeper.last_path.is_file()
+                else "No checkpoint was written before it")
+        message = (f"[{self.run.name}] {what}; training stopped. {kept}. Try a lower --lr, --grad_clip, or look for "
+                   f"NaN values in the input data.")
         self.run.logger.info(message)
         raise TrainingDiverged(message)
 
@@ -274,6 +276,16 @@ class Trainer:
     def fit(self) -> dict[str, float]:
         """Train until `settings.epochs` (or a stop request); returns the last validation metrics (the same on
         every process)."""
+        try:
+            return self._fit()
+        except InputError:  # diverged, or a log / checkpoint could not be written: release the run folder
+            try:
+                self.run.close()
+            except InputError:  # the logs cannot be flushed either: the first error is the one to show
+                pass
+            raise
+
+    def _fit(self) -> dict[str, float]:
         metrics: dict[str, float] = {}
         while self.epoch < self.epochs:
             train_logs = self._train_epoch()
