@@ -18,6 +18,7 @@ from twod_threed.augmentation import pack_intrinsics
 from twod_threed.h36m_cameras import builtin_cameras
 from twod_threed.h36m_files import (TEST_SUBJECTS, TRAIN_SUBJECTS, frame_names, h36m_folder,
                                     read_baseline_detections, read_h36m_poses, read_videopose3d_2d)
+from twod_threed.inputs import to_h36m16_2d
 from utils.atomic import save_torch_atomic
 from utils.cameras import H36M_CAMERA_IDS, Camera, load_h36m_cameras
 from utils.errors import InputError
@@ -25,7 +26,7 @@ from utils.paths import cache_dir
 from utils.run_logging import get_logger
 from utils.skeletons import H36M16_2D_FROM_17, MPII_TO_H36M16_2D, h36m17_from_32
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3  # 3: VideoPose3D 2D files in COCO order are mapped by their metadata
 CACHE_NAME = "twod_threed"  # the cache folder (utils.paths.cache_dir) of pairs and statistics
 INPUT_2D_SOURCES = ("gt", "detections")  # or the path of a VideoPose3D data_2d_h36m_<source>.npz
 
@@ -135,16 +136,16 @@ def _camera_order(cameras: dict[tuple[int, str], Camera], subject: int) -> list[
 
 
 def _videopose3d_2d(path: Path, subjects: tuple[int, ...]) -> dict[tuple[int, str, str], np.ndarray]:
-    """{(subject, action, camera_id): (T, 16, 2) px H36M16_2D} from a VideoPose3D 2D file (17 or 32 joints)."""
+    """{(subject, action, camera_id): (T, 16, 2) px H36M16_2D} from a VideoPose3D 2D file: Human3.6M's 17 or 32
+    joints, or COCO keypoints where its metadata says so (its detectron_pt_coco files; `to_h36m16_2d`)."""
     result = {}
-    for (subject, action), per_camera in read_videopose3d_2d(path, subjects).items():
+    sequences, layout = read_videopose3d_2d(path, subjects)
+    if layout == "coco":
+        get_logger().info(f"{path}: COCO keypoints (from its metadata), mapped to the lifter's joints")
+    for (subject, action), per_camera in sequences.items():
         for camera_id, keypoints in zip(H36M_CAMERA_IDS, per_camera):
-            if keypoints.ndim != 3 or keypoints.shape[1:] not in ((17, 2), (32, 2)):
-                raise InputError(f"{path}: positions_2d['S{subject}']['{action}'] has shape {keypoints.shape}, "
-                                 f"expected (T, 17, 2) or (T, 32, 2) H36M joints")
-            if keypoints.shape[1] == 32:
-                keypoints = h36m17_from_32(keypoints)
-            result[(subject, action, camera_id)] = keypoints[:, list(H36M16_2D_FROM_17)]
+            field = f"positions_2d['S{subject}']['{action}']"
+            result[(subject, action, camera_id)] = to_h36m16_2d(keypoints, layout, path, field)
     return result
 
 

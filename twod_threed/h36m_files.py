@@ -108,8 +108,8 @@ def read_baseline_3d(data_dir: str | Path, subjects: tuple[int, ...], drop_corru
     return poses
 
 
-def _videopose3d_table(path: Path, key: str, expected: str) -> dict:
-    """The {subject: {action: array}} table stored under `key` in a VideoPose3D npz file."""
+def _videopose3d_table(path: Path, key: str, expected: str) -> tuple[dict, dict[str, np.ndarray]]:
+    """The {subject: {action: array}} table stored under `key` in a VideoPose3D npz file, and all its members."""
     if not path.is_file():
         raise InputError(f"{path}: file not found (expected VideoPose3D {expected})")
     data = load_npz(path)  # object members as plain data only: a crafted file runs nothing
@@ -118,13 +118,25 @@ def _videopose3d_table(path: Path, key: str, expected: str) -> dict:
     table = data[key].item() if data[key].dtype == object and data[key].ndim == 0 else None
     if not isinstance(table, dict):
         raise InputError(f"{path}: '{key}' is not a {{subject: {{action: array}}}} table")
-    return table
+    return table, data
+
+
+def videopose3d_layout(fields: dict[str, np.ndarray]) -> str:
+    """'coco' for a VideoPose3D 2D file whose metadata says COCO keypoints (its detectron_pt_coco files), else
+    'h36m' (its Human3.6M files: gt, cpn_ft_h36m_dbb, ...). fields: the file's members (`utils.npz.load_npz`)."""
+    metadata = fields.get("metadata")
+    metadata = metadata.item() if metadata is not None and metadata.dtype == object and metadata.ndim == 0 else None
+    if not isinstance(metadata, dict):
+        return "h36m"
+    symmetry = metadata.get("keypoints_symmetry")
+    left = list(symmetry[0])[:3] if isinstance(symmetry, (list, tuple)) and len(symmetry) == 2 else []
+    return "coco" if metadata.get("layout_name") == "coco" or left == [1, 3, 5] else "h36m"
 
 
 def read_videopose3d_3d(path: str | Path, subjects: tuple[int, ...], drop_corrupt: bool = True) -> PoseSequences:
     """Read VideoPose3D `data_3d_h36m.npz` -> {(subject, action): (T, 32, 3) world mm}."""
     path = Path(path)
-    by_subject = _videopose3d_table(path, "positions_3d", "data_3d_h36m.npz")
+    by_subject, _ = _videopose3d_table(path, "positions_3d", "data_3d_h36m.npz")
     poses: PoseSequences = {}
     for subject_name, actions in by_subject.items():
         subject = _subject_number(subject_name, path)
@@ -142,17 +154,19 @@ def read_videopose3d_3d(path: str | Path, subjects: tuple[int, ...], drop_corrup
     return poses
 
 
-def read_videopose3d_2d(path: str | Path, subjects: tuple[int, ...]) -> dict[tuple[int, str], list[np.ndarray]]:
-    """Read VideoPose3D `data_2d_h36m_*.npz` -> {(subject, action): [4 x (T, J, 2) px]} in camera order."""
+def read_videopose3d_2d(path: str | Path,
+                        subjects: tuple[int, ...]) -> tuple[dict[tuple[int, str], list[np.ndarray]], str]:
+    """Read VideoPose3D `data_2d_h36m_*.npz` -> {(subject, action): [4 x (T, J, 2) px]} in camera order, and the
+    file's joint layout from its metadata ('h36m' or 'coco', `videopose3d_layout`)."""
     path = Path(path)
-    by_subject = _videopose3d_table(path, "positions_2d", "data_2d_h36m_<source>.npz")
+    by_subject, fields = _videopose3d_table(path, "positions_2d", "data_2d_h36m_<source>.npz")
     keypoints = {}
     for subject_name, actions in by_subject.items():
         subject = _subject_number(subject_name, path)
         if subject in subjects:
             for action, per_camera in actions.items():
                 keypoints[(subject, action)] = [np.asarray(k, dtype=np.float64) for k in per_camera]
-    return keypoints
+    return keypoints, videopose3d_layout(fields)
 
 
 def read_baseline_detections(data_dir: str | Path, subject: int, action: str, camera_id: str) -> np.ndarray | None:

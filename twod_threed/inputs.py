@@ -60,29 +60,18 @@ def to_h36m16_2d(joints: np.ndarray, joint_order: str | None, path: Path, field:
     return joints[:, list(MPII_TO_H36M16_2D)] if joint_order == "mpii" else joints
 
 
-def videopose3d_layout(fields: dict[str, np.ndarray]) -> str:
-    """'coco' for a VideoPose3D 2D file whose metadata says COCO keypoints (its detectron_pt_coco files), else
-    'h36m' (its Human3.6M files: gt, cpn_ft_h36m_dbb, ...). fields: the file's members (`utils.npz.load_npz`)."""
-    metadata = fields.get("metadata")
-    metadata = metadata.item() if metadata is not None and metadata.dtype == object and metadata.ndim == 0 else None
-    if not isinstance(metadata, dict):
-        return "h36m"
-    symmetry = metadata.get("keypoints_symmetry")
-    left = list(symmetry[0])[:3] if isinstance(symmetry, (list, tuple)) and len(symmetry) == 2 else []
-    return "coco" if metadata.get("layout_name") == "coco" or left == [1, 3, 5] else "h36m"
-
-
 def _videopose3d_rows(path: Path, subjects: list[int] | None,
-                      joint_order: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+                      joint_order: str | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     wanted = tuple(subjects) if subjects else tuple(range(1, 100))
     blocks, meta = [], {"subjects": [], "actions": [], "cameras": [], "frames": []}
-    for (subject, action), per_camera in sorted(read_videopose3d_2d(path, wanted).items()):
+    sequences, layout = read_videopose3d_2d(path, wanted)
+    for (subject, action), per_camera in sorted(sequences.items()):
         if (subject, action) in CORRUPT_SEQUENCES:
             get_logger().info(f"{path}: skipping the corrupt sequence S{subject} '{action}'")
             continue
         for camera_id, keypoints in zip(H36M_CAMERA_IDS, per_camera):
             field = f"positions_2d['S{subject}']['{action}']"
-            blocks.append(to_h36m16_2d(keypoints, joint_order, path, field))
+            blocks.append(to_h36m16_2d(keypoints, joint_order or layout, path, field))
             count = len(keypoints)
             meta["subjects"].append(np.full(count, subject))
             meta["actions"].append(np.full(count, action))
@@ -139,7 +128,7 @@ def read_2d_input(path: str | Path, joint_order: str | None = None,
     if path.suffix == ".npz":
         fields = load_npz(path)  # object members as plain data only: a crafted file runs nothing
         if "positions_2d" in fields:
-            return _videopose3d_rows(path, subjects, joint_order or videopose3d_layout(fields))
+            return _videopose3d_rows(path, subjects, joint_order)
         if "part" in fields and "S" in fields:
             return _mmpose_rows(path, fields)
     elif path.suffix == ".json":

@@ -69,7 +69,8 @@ def test_builtin_cameras_refuse_a_subject_they_lack():
 def test_both_layouts_reproduce_the_release(converted, expected):
     baseline = read_baseline_3d(converted, (1, 5, 11), drop_corrupt=False)
     videopose_3d = read_videopose3d_3d(converted / "data_3d_h36m.npz", (1, 5, 11), drop_corrupt=False)
-    videopose_2d = read_videopose3d_2d(converted / "data_2d_h36m_gt.npz", (1, 5, 11))
+    videopose_2d, layout = read_videopose3d_2d(converted / "data_2d_h36m_gt.npz", (1, 5, 11))
+    assert layout == "h36m"
     for subject, action in SEQUENCES:
         key, world_mm = (int(subject[1:]), action), expected[f"{subject}/{action}/world_mm"]
         np.testing.assert_allclose(baseline[key], world_mm, atol=1e-3, rtol=0)

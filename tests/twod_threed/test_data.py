@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from tests.twod_threed.fake_h36m import write_fake_h36m
+from tests.twod_threed.fake_h36m import ACTIONS, write_fake_h36m
 from twod_threed.data import load_pose_pairs
 from twod_threed.h36m_files import read_h36m_poses
 from utils.cameras import H36M_CAMERA_IDS, load_h36m_cameras
 from utils.errors import InputError
-from utils.skeletons import H36M16_2D_FROM_17, MPII_TO_H36M16_2D, h36m17_from_32
+from utils.skeletons import H36M16_2D_FROM_17, MPII_TO_H36M16_2D, coco17_to_h36m17, h36m17_from_32
 
 
 def test_both_layouts_give_the_same_pairs(tmp_path):
@@ -25,6 +25,26 @@ def test_both_layouts_give_the_same_pairs(tmp_path):
     c = load_pose_pairs(videopose, (1, 11), input_2d=str(videopose / "data_2d_h36m_gt.npz"), cache=False)
     assert torch.allclose(c.joints_2d_px, b.joints_2d_px, atol=1e-3)
 
+
+
+def test_a_coco_order_2d_file_trains_on_its_mapped_joints(tmp_path):
+    """A VideoPose3D 2D file in COCO order (its metadata says so) is mapped to the lifter's joints, never read as
+    Human3.6M's 17."""
+    videopose = write_fake_h36m(tmp_path / "videopose", subjects=(1,), frames=6, layout="videopose3d")
+    rng = np.random.default_rng(3)
+    coco = {"S1": {action: [rng.uniform(0, 1000, (6, 17, 2)) for _ in H36M_CAMERA_IDS]
+                   for action in ACTIONS}}
+    metadata = {"layout_name": "coco", "num_joints": 17,
+                "keypoints_symmetry": [[1, 3, 5, 7, 9, 11, 13, 15], [2, 4, 6, 8, 10, 12, 14, 16]]}
+    path = tmp_path / "data_2d_h36m_detectron_pt_coco.npz"
+    np.savez(path, positions_2d=np.array(coco, dtype=object), metadata=np.array(metadata, dtype=object))
+    pairs = load_pose_pairs(videopose, (1,), input_2d=str(path), cache=False)
+    row = pairs.sequences.index((1, "Eating", H36M_CAMERA_IDS[1]))
+    rows = torch.nonzero(pairs.sequence_index == row)[:, 0]
+    expected = coco17_to_h36m17(coco["S1"]["Eating"][1])[:, list(H36M16_2D_FROM_17)]
+    np.testing.assert_allclose(pairs.joints_2d_px[rows].numpy(), expected, atol=1e-3)
+    pelvis = (coco["S1"]["Eating"][1][:, 11] + coco["S1"]["Eating"][1][:, 12]) / 2  # mid-hips
+    np.testing.assert_allclose(pairs.joints_2d_px[rows, 0].numpy(), pelvis, atol=1e-3)
 
 def test_pairs_are_root_relative_camera_frame_and_projected(fake_h36m):
     pairs = load_pose_pairs(fake_h36m, (1,), cache=False)
