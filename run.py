@@ -9,7 +9,7 @@ from stitched import run as stitched_run
 from twod_threed import run as twod_threed_run
 
 # Networks run over image crops: the people of a dataset or an image folder, on a device, in batches.
-IMAGE_MODEL_GROUPS = ("data", "output", "load", "device", "batches", "workers", "precision", "compile")
+IMAGE_MODEL_GROUPS = ("data", "output", "load", "device", "batches", "workers", "precision", "compile", "fuse_bn")
 SCRIPTS: dict[str, Script] = {
     "2d3d_h36m": Script(
         help="lift 2D poses (npz/json, H36M or MPII order) to root-relative 3D poses with a lifter checkpoint",

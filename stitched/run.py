@@ -5,6 +5,7 @@ Input: a folder of images (`--image_dir`, one person per whole image, or per box
 default when neither is given). Output in `--output_dir`:
 - `stitched_predictions.npz`: `preds` (N, 16, 2) MPII order, image px (what `eval.py mpii_PCKh` reads), `poses_3d`
   (N, 17, 3) H36M-17 root-relative camera-frame mm, root = 0 (what `eval.py h36m_MPJPE` and `viz.py` read),
+  `scores` (N, 16) per-joint heatmap peaks,
   `image_names` (N,), `center_px` (N, 2), `box_px` (N,), `missing` (N,) people whose image could not be read;
 - `stitched_predictions.mat` (`preds`), and `stitched_predictions.json` (one object per person).
 """
@@ -19,14 +20,12 @@ import scipy.io
 import torch
 
 from stacked_hourglass.inference import plain_loader
-from stacked_hourglass.inputs import add_people_options, check_people_options, people_to_run
+from stacked_hourglass.inputs import add_people_options, box_settings, check_people_options, people_to_run
 from stitched.checkpoint import build_network
-from stitched.network import StitchedNetwork, heatmap_to_image_matrices
+from stitched.inference import Estimator
 from stitched.network_options import add_network_options, check_network_options, softargmax_beta
-from utils.compiling import compile_model
-from utils.precision import Precision, choose_precision
+from utils.precision import choose_precision
 from utils.run_logging import get_logger, progress
-from utils.skeletons import with_root
 
 OUTPUT_STEM = "stitched_predictions"
 
@@ -42,11 +41,9 @@ def check_options(opts: argparse.Namespace) -> str | None:
     return check_people_options(opts) or check_network_options(opts)
 
 
-@torch.no_grad()
-def predict(network: StitchedNetwork, loader, count: int, device: torch.device, precision: Precision) -> dict:
+def predict(estimator: Estimator, loader, count: int) -> dict:
     """Run over a loader of plain crops (hourglass JpegDataset batches); missing images are flagged, not fatal."""
-    network.eval()
-    joints_2d, poses_3d = np.zeros((count, 16, 2)), np.zeros((count, 17, 3))
+    joints_2d, scores, poses_3d = np.zeros((count, 16, 2)), np.zeros((count, 16)), np.zeros((count, 17, 3))
     missing, skipped = np.zeros(count, bool), []
     for batch in progress(loader, desc="stitched RGB -> 3D"):
         for item in batch["skipped"]:
@@ -54,43 +51,46 @@ def predict(network: StitchedNetwork, loader, count: int, device: torch.device, 
             skipped.append(item.path)
         if "image" not in batch:
             continue
-        matrices = heatmap_to_image_matrices(batch["image_to_input"].numpy()).to(device)
-        with precision.autocast():
-            output = network(batch["image"].to(device), matrices)
+        found = estimator.predict_crops(batch["image"], batch["image_to_input"].numpy())
         index = batch["index"].numpy()
-        joints_2d[index] = output["joints_2d_px"].float().cpu().numpy()
-        poses_3d[index] = with_root(output["root_relative_mm"].float()).cpu().numpy()
-    return {"preds": joints_2d, "poses_3d": poses_3d, "missing": missing, "skipped": skipped}
+        joints_2d[index], scores[index], poses_3d[index] = found["joints_2d_px"], found["scores"], found["poses_3d_mm"]
+    return {"preds": joints_2d, "scores": scores, "poses_3d": poses_3d, "missing": missing, "skipped": skipped}
 
 
 def write_outputs(output_dir: Path, records, result: dict) -> Path:
     output_dir.mkdir(parents=True, exist_ok=True)
     path = output_dir / f"{OUTPUT_STEM}.npz"
-    np.savez(path, preds=result["preds"], poses_3d=result["poses_3d"], image_names=records.image_names,
-             center_px=records.center_px, box_px=records.box_px, missing=result["missing"])
+    np.savez(path, preds=result["preds"], scores=result["scores"], poses_3d=result["poses_3d"],
+             image_names=records.image_names, center_px=records.center_px, box_px=records.box_px,
+             missing=result["missing"])
     scipy.io.savemat(output_dir / f"{OUTPUT_STEM}.mat", {"preds": result["preds"]})
-    people = [{"image": str(name), "joints_2d_px": joints.round(2).tolist(), "joints_3d_mm": pose.round(2).tolist(),
-               "missing": bool(gone)}
-              for name, joints, pose, gone in zip(records.image_names, result["preds"], result["poses_3d"],
-                                                  result["missing"])]
+    people = [{"image": str(name), "joints_2d_px": joints.round(2).tolist(), "scores": score.round(4).tolist(),
+               "joints_3d_mm": pose.round(2).tolist(), "missing": bool(gone)}
+              for name, joints, score, pose, gone in zip(records.image_names, result["preds"], result["scores"],
+                                                         result["poses_3d"], result["missing"])]
     (output_dir / f"{OUTPUT_STEM}.json").write_text(json.dumps(
         {"joint_order_2d": "mpii16", "joint_order_3d": "h36m17", "units_2d": "image px",
          "units_3d": "mm, root-relative, camera frame", "people": people}))
     return path
 
 
-def run(opts: argparse.Namespace) -> Path:
-    logger = get_logger()
+def build_estimator(opts: argparse.Namespace) -> Estimator:
+    """The stitched network of `--load S`, or of `--load_hourglass H --load_2d3d L` stitched, as an Estimator on
+    `--device` with the precision `--amp` picks there (logged), folded (`--fuse_bn`) and compiled as asked."""
     device = torch.device(opts.device)
     precision = choose_precision(device, opts.amp, opts.amp_dtype)
-    logger.info(precision.describe())
+    get_logger().info(precision.describe())
     network = build_network(opts.load, opts.load_hourglass, opts.load_2d3d, softargmax_beta(opts),
-                            opts.learnable_beta).to(device)
-    if opts.compile:
-        network = compile_model(network, device)
-    image_dir, records = people_to_run(opts.image_dir, opts.boxes, opts.data_dir, opts.split)
-    loader = plain_loader(records, image_dir, network.input_res, opts.batch_size, opts.workers)
-    result = predict(network, loader, len(records), device, precision)
+                            opts.learnable_beta)
+    return Estimator.from_network(network, precision, device, opts.fuse_bn, opts.compile, opts.batch_size)
+
+
+def run(opts: argparse.Namespace) -> Path:
+    logger = get_logger()
+    estimator = build_estimator(opts)
+    image_dir, records = people_to_run(opts.image_dir, opts.boxes, opts.data_dir, opts.split, **box_settings(opts))
+    loader = plain_loader(records, image_dir, estimator.input_res, opts.batch_size, opts.workers)
+    result = predict(estimator, loader, len(records))
     if result["skipped"]:
         logger.warning(f"{len(result['skipped'])} of {len(records)} people have no readable image (first: "
                        f"{result['skipped'][0]}); they are marked 'missing' in the outputs")
