@@ -5,6 +5,7 @@ import sys
 
 from options import Script, dispatch
 from stacked_hourglass import run as hourglass_run
+from stitched import export as onnx_export
 from stitched import run as stitched_run
 from twod_threed import run as twod_threed_run
 
@@ -23,6 +24,10 @@ SCRIPTS: dict[str, Script] = {
         help="RGB images -> 2D joints (px) and root-relative 3D joints (mm) with the stitched network",
         run=stitched_run.run, add_options=stitched_run.add_options, check=stitched_run.check_options,
         groups=IMAGE_MODEL_GROUPS),
+    "export_onnx": Script(
+        help="a hourglass, lifter or stitched checkpoint as ONNX (dynamic batch, batch norms folded), checked "
+             "with onnxruntime", run=onnx_export.run, add_options=onnx_export.add_options,
+        check=onnx_export.check_options, groups=("load",)),
 }
 
 

@@ -121,6 +121,8 @@ class Estimator:
                  boxes: np.ndarray | Sequence[np.ndarray | None] | None = None) -> People:
         """images: one RGB uint8 (H, W, 3), a batch (B, H, W, 3) or a list of them (sizes may differ).
         boxes: for one image (K, 4) x1, y1, x2, y2 px; for a batch a list of those (None: the whole image)."""
+        if not isinstance(images, (list, tuple)):
+            images = np.asarray(images)  # an array, or one PIL image
         single = isinstance(images, np.ndarray) and images.ndim == 3
         images = [images] if single else list(images)
         if boxes is None:

@@ -60,13 +60,14 @@ def predict(estimator: Estimator, loader, count: int) -> dict:
 def write_outputs(output_dir: Path, records, result: dict) -> Path:
     output_dir.mkdir(parents=True, exist_ok=True)
     path = output_dir / f"{OUTPUT_STEM}.npz"
-    np.savez(path, preds=result["preds"], scores=result["scores"], poses_3d=result["poses_3d"],
+    scores = result.get("scores", np.zeros(result["preds"].shape[:2]))
+    np.savez(path, preds=result["preds"], scores=scores, poses_3d=result["poses_3d"],
              image_names=records.image_names, center_px=records.center_px, box_px=records.box_px,
              missing=result["missing"])
     scipy.io.savemat(output_dir / f"{OUTPUT_STEM}.mat", {"preds": result["preds"]})
     people = [{"image": str(name), "joints_2d_px": joints.round(2).tolist(), "scores": score.round(4).tolist(),
                "joints_3d_mm": pose.round(2).tolist(), "missing": bool(gone)}
-              for name, joints, score, pose, gone in zip(records.image_names, result["preds"], result["scores"],
+              for name, joints, score, pose, gone in zip(records.image_names, result["preds"], scores,
                                                          result["poses_3d"], result["missing"])]
     (output_dir / f"{OUTPUT_STEM}.json").write_text(json.dumps(
         {"joint_order_2d": "mpii16", "joint_order_3d": "h36m17", "units_2d": "image px",
