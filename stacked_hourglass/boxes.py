@@ -92,9 +92,9 @@ def _corners_layout(path: Path, content: dict, allow_outside: bool):
             yield name, checked_corners(path, f"entry '{name}', box {position}", box), 1.0
 
 
-def _coco_layout(path: Path, content: list, image_names: list[str], allow_outside: bool, min_score: float):
+def _coco_layout(path: Path, content: list, image_names: list[str] | None, allow_outside: bool, min_score: float):
     by_id = {}
-    for name in image_names:
+    for name in image_names or ():
         stem = Path(name).stem
         if stem.isdigit():
             by_id[int(stem)] = name
@@ -109,6 +109,8 @@ def _coco_layout(path: Path, content: list, image_names: list[str], allow_outsid
             image_id = entry["image_id"]
             if isinstance(image_id, bool) or not isinstance(image_id, int):
                 raise _entry_error(path, where, f"image_id {json.dumps(image_id)[:40]} is not an integer")
+            if image_names is None:
+                by_id[image_id] = str(image_id)
             if image_id not in by_id:
                 raise _entry_error(path, where, f"image_id {image_id}: no image of the folder has that number as "
                                                 f"its name (e.g. {image_id:012d}.jpg)")
@@ -121,9 +123,10 @@ def _coco_layout(path: Path, content: list, image_names: list[str], allow_outsid
         yield name, corners, float(score) if category == COCO_PERSON and score >= min_score else None
 
 
-def read_boxes(path: str | Path, image_names: list[str], allow_outside: bool = False,
+def read_boxes(path: str | Path, image_names: list[str] | None, allow_outside: bool = False,
                min_score: float = 0.0) -> Boxes:
-    """Read a boxes file in either layout (module docstring). image_names: the folder's images (for image_id)."""
+    """Read a boxes file in either layout (module docstring). image_names: the folder's images (for image_id);
+    None: an image_id is a name by itself (a video's frame index)."""
     path = Path(path)
     try:
         content = json.loads(path.read_text())

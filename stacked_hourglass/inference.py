@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import scipy.io
 import torch
 from torch.utils.data import DataLoader
 
@@ -111,3 +112,16 @@ def plain_loader(records: PersonRecords, image_dir: Path, input_res: int, batch_
     dataset = JpegDataset(records, image_dir, SampleSettings(input_res=input_res, stride=STRIDE))
     return DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers, collate_fn=collate,
                       worker_init_fn=worker_init)
+
+
+def write_predictions(output_dir: Path, name: str, records: PersonRecords, predictions: Predictions,
+                      extra: dict[str, np.ndarray] | None = None) -> Path:
+    """OUTPUT_DIR/preds_<name>.mat (`preds`) and .npz (preds, scores, image_names, center_px, box_px, missing, and
+    `extra` arrays such as a video's frame_index)."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    mat_path = output_dir / f"preds_{name}.mat"
+    scipy.io.savemat(mat_path, {"preds": predictions.joints_px})
+    np.savez(output_dir / f"preds_{name}.npz", preds=predictions.joints_px, scores=predictions.scores,
+             image_names=records.image_names, center_px=records.center_px, box_px=records.box_px,
+             missing=predictions.missing, **(extra or {}))
+    return mat_path

@@ -88,8 +88,8 @@ def add_people_options(group: argparse._ArgumentGroup) -> None:
 
 def check_people_options(opts: argparse.Namespace) -> str | None:
     """A usage message when the people options conflict (see `add_people_options`), else None."""
-    if opts.boxes and not opts.image_dir:
-        return "--boxes needs --image_dir"
+    if opts.boxes and not (opts.image_dir or getattr(opts, "video", None)):
+        return "--boxes needs --image_dir (or --video)"
     for name in ("box_score_threshold", "whole_image_without_box", "allow_outside_paths"):
         if name in getattr(opts, "given_options", ()) and not opts.boxes:
             return f"--{name} needs --boxes"

@@ -9,29 +9,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-import scipy.io
 import torch
 
-from stacked_hourglass.annotations import PersonRecords
 from stacked_hourglass.heatmaps import DECODERS
-from stacked_hourglass.inference import HourglassPredictor, Predictions, plain_loader, predict
+from stacked_hourglass.inference import HourglassPredictor, plain_loader, predict, write_predictions
 from stacked_hourglass.inputs import (DEFAULT_SPLIT, add_people_options, box_settings, check_people_options,
                                       people_to_run)
 from utils.compiling import compile_model
 from utils.fusion import fuse_batch_norms
 from utils.precision import choose_precision
 from utils.run_logging import get_logger
-
-
-def write_predictions(output_dir: Path, name: str, records: PersonRecords, predictions: Predictions) -> Path:
-    output_dir.mkdir(parents=True, exist_ok=True)
-    mat_path = output_dir / f"preds_{name}.mat"
-    scipy.io.savemat(mat_path, {"preds": predictions.joints_px})
-    np.savez(output_dir / f"preds_{name}.npz", preds=predictions.joints_px, scores=predictions.scores,
-             image_names=records.image_names, center_px=records.center_px, box_px=records.box_px,
-             missing=predictions.missing)
-    return mat_path
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:

@@ -27,7 +27,7 @@ from stacked_hourglass.checkpoint import KIND as HOURGLASS_KIND
 from stacked_hourglass.images import warp_image
 from stacked_hourglass.inference import HourglassPredictor
 from stitched.checkpoint import KIND as STITCHED_KIND
-from stitched.checkpoint import load_stitched, stitch
+from stitched.checkpoint import build_network, load_stitched, stitch
 from stitched.network import StitchedNetwork, heatmap_to_image_matrices
 from utils.checkpoints import load_checkpoint
 from utils.compiling import compile_model
@@ -46,6 +46,8 @@ class People:
     poses_3d_mm: np.ndarray | None  # (N, 17, 3) H36M-17, camera frame, root-relative mm, root (hip) = 0; None: 2D only
     image_index: np.ndarray  # (N,) which image of the batch
     boxes_px: np.ndarray  # (N, 4) the person box x1, y1, x2, y2 (the whole image when none was given)
+    center_px: np.ndarray  # (N, 2) the square crop's centre
+    crop_side_px: np.ndarray  # (N,) and side (1.25 x the box's longer side; the longer image side when whole)
 
     def __len__(self) -> int:
         return len(self.image_index)
@@ -165,7 +167,16 @@ class Estimator:
         joined = {"joints_2d_px": np.zeros((0, 16, 2)), "scores": np.zeros((0, 16)), "poses_3d_mm": np.zeros((0, 17, 3)),
                   **{key: np.concatenate(values) for key, values in found.items()}}
         return People(joined["joints_2d_px"], joined["scores"], joined["poses_3d_mm"] if self.lifts else None,
-                      image_index, corners)
+                      image_index, corners, center, side)
+
+
+def stitched_estimator(load: str | None, load_hourglass: str | None, load_2d3d: str | None, softargmax_beta: float,
+                       device: torch.device, precision: Precision, fuse_bn: bool = False, compile: bool = False,
+                       batch_size: int = 16) -> Estimator:
+    """The stitched network of a stitched checkpoint (`load`), else of a hourglass and a lifter checkpoint stitched
+    with this soft-argmax temperature, as an Estimator (the options of `stitched.network_options`)."""
+    network = build_network(load, load_hourglass, load_2d3d, softargmax_beta)
+    return Estimator.from_network(network, precision, device, fuse_bn, compile, batch_size)
 
 
 def _prepared(model: torch.nn.Module, device: torch.device, fuse_bn: bool, compile: bool) -> torch.nn.Module:

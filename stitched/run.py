@@ -12,22 +12,18 @@ default when neither is given). Output in `--output_dir`:
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
-import scipy.io
 import torch
 
 from stacked_hourglass.inference import plain_loader
 from stacked_hourglass.inputs import add_people_options, box_settings, check_people_options, people_to_run
-from stitched.checkpoint import build_network
-from stitched.inference import Estimator
+from stitched.inference import Estimator, stitched_estimator
 from stitched.network_options import add_network_options, check_network_options, softargmax_beta
+from stitched.prediction_files import write_stitched_predictions
 from utils.precision import choose_precision
 from utils.run_logging import get_logger, progress
-
-OUTPUT_STEM = "stitched_predictions"
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -58,21 +54,7 @@ def predict(estimator: Estimator, loader, count: int) -> dict:
 
 
 def write_outputs(output_dir: Path, records, result: dict) -> Path:
-    output_dir.mkdir(parents=True, exist_ok=True)
-    path = output_dir / f"{OUTPUT_STEM}.npz"
-    scores = result.get("scores", np.zeros(result["preds"].shape[:2]))
-    np.savez(path, preds=result["preds"], scores=scores, poses_3d=result["poses_3d"],
-             image_names=records.image_names, center_px=records.center_px, box_px=records.box_px,
-             missing=result["missing"])
-    scipy.io.savemat(output_dir / f"{OUTPUT_STEM}.mat", {"preds": result["preds"]})
-    people = [{"image": str(name), "joints_2d_px": joints.round(2).tolist(), "scores": score.round(4).tolist(),
-               "joints_3d_mm": pose.round(2).tolist(), "missing": bool(gone)}
-              for name, joints, score, pose, gone in zip(records.image_names, result["preds"], scores,
-                                                         result["poses_3d"], result["missing"])]
-    (output_dir / f"{OUTPUT_STEM}.json").write_text(json.dumps(
-        {"joint_order_2d": "mpii16", "joint_order_3d": "h36m17", "units_2d": "image px",
-         "units_3d": "mm, root-relative, camera frame", "people": people}))
-    return path
+    return write_stitched_predictions(output_dir, records, result)
 
 
 def build_estimator(opts: argparse.Namespace) -> Estimator:
@@ -81,9 +63,8 @@ def build_estimator(opts: argparse.Namespace) -> Estimator:
     device = torch.device(opts.device)
     precision = choose_precision(device, opts.amp, opts.amp_dtype)
     get_logger().info(precision.describe())
-    network = build_network(opts.load, opts.load_hourglass, opts.load_2d3d, softargmax_beta(opts),
-                            opts.learnable_beta)
-    return Estimator.from_network(network, precision, device, opts.fuse_bn, opts.compile, opts.batch_size)
+    return stitched_estimator(opts.load, opts.load_hourglass, opts.load_2d3d, softargmax_beta(opts), device, precision,
+                              opts.fuse_bn, opts.compile, opts.batch_size)
 
 
 def run(opts: argparse.Namespace) -> Path:
