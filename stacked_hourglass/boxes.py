@@ -135,7 +135,7 @@ def read_boxes(path: str | Path, image_names: list[str] | None, allow_outside: b
     if isinstance(content, dict):
         layout, rows = "corners", list(_corners_layout(path, content, allow_outside))
         listed = set(content)
-    elif isinstance(content, list) and all(isinstance(entry, dict) for entry in content):
+    elif isinstance(content, list) and (not content or isinstance(content[0], dict)):
         layout, rows = "coco", list(_coco_layout(path, content, image_names, allow_outside, min_score))
         listed = {name for name, _, _ in rows}
         rows = [row for row in rows if row[2] is not None]

@@ -47,6 +47,7 @@ def test_corners_and_coco_give_the_same_boxes(tmp_path):
     ('[{"image_id": 139, "bbox": [0, 0, 0, 10], "score": 1}]', "entry 0: .* zero or negative size"),
     ('[{"image_id": 7, "bbox": [0, 0, 1, 1]}]', "entry 0: image_id 7: no image"),
     ('[{"bbox": [0, 0, 1, 1]}]', "entry 0: .* is not a COCO detection"),
+    ('[{"image_id": 139, "bbox": [0, 0, 1, 1]}, "a.jpg"]', "entry 1: \"a.jpg\" is not a COCO detection"),
     ('[{"image_id": 139, "bbox": [0, 0, 1, 1], "score": "high"}]', "entry 0: score"),
     ('{"../secret.jpg": [[0, 0, 1, 1]]}', "leads out of the image folder"),
     ('{"/etc/a.jpg": [[0, 0, 1, 1]]}', "leads out of the image folder"),
