@@ -5,8 +5,8 @@ and 16 and their ratios to eager.
   python bench/inference.py [--repeats 5] [--threads N] [--quick]
 
 The network is the published configuration (hourglass stacks=2, features=256, 256x256 input; lifter 1024 x 2
-residual blocks) with random weights and batch-norm statistics (speed does not depend on them), fp32, uint8 crops
-in, 2D joints, scores and 3D poses out (`stitched.export.StitchedPoses`). Measurements alternate between the
+residual blocks) with random weights and batch-norm statistics (speed does not depend on them), fp32, channels-last
+memory as the commands run it (onnxruntime takes plain NCHW arrays), uint8 crops in, 2D joints, scores and 3D poses out (`stitched.export.StitchedPoses`). Measurements alternate between the
 settings; medians are reported. compile needs a C++ compiler and onnxruntime the 'export' dependency group: a
 setting that cannot run is null, with the reason. Prints one JSON line.
 """
@@ -47,7 +47,7 @@ def build(hourglass: HourglassConfig) -> StitchedNetwork:
         if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
             module.running_mean.copy_(0.1 * torch.randn(module.num_features, generator=generator))
             module.running_var.copy_(0.5 + torch.rand(module.num_features, generator=generator))
-    return network.eval()
+    return network.to(memory_format=torch.channels_last).eval()  # as load_stitched gives it
 
 
 def runners(network: StitchedNetwork, example: tuple, folder: Path) -> tuple[dict, dict]:
@@ -73,7 +73,7 @@ def runners(network: StitchedNetwork, example: tuple, folder: Path) -> tuple[dic
         options.intra_op_num_threads = torch.get_num_threads()
         session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         found["onnxruntime"] = lambda images, matrices: session.run(
-            None, {"images": images.numpy(), "heatmap_to_image": matrices.numpy()})
+            None, {"images": images.contiguous().numpy(), "heatmap_to_image": matrices.numpy()})
     return found, skipped
 
 
@@ -90,8 +90,9 @@ def main() -> None:
     network = build(hourglass)
     res = hourglass.input_res
     matrices = torch.tensor([[[4.0, 0.0, 1.5], [0.0, 4.0, 1.5]]])
-    inputs = {batch: (torch.randint(0, 256, (batch, 3, res, res), dtype=torch.uint8), matrices.expand(batch, 2, 3)
-                      .contiguous()) for batch in BATCHES}
+    inputs = {batch: (torch.randint(0, 256, (batch, 3, res, res), dtype=torch.uint8)
+                      .contiguous(memory_format=torch.channels_last), matrices.expand(batch, 2, 3).contiguous())
+              for batch in BATCHES}  # crops in the loader's channels-last memory
     with tempfile.TemporaryDirectory() as folder:
         found, skipped = runners(network, inputs[1], Path(folder))
 

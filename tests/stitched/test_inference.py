@@ -91,3 +91,18 @@ def test_the_readme_example_runs(stitched_checkpoint, tmp_path, monkeypatch):
     with contextlib.redirect_stdout(printed):
         exec(compile(code, "README.md", "exec"), {})
     assert printed.getvalue().strip() == "(1, 16, 2) (1, 16) (1, 17, 3)"
+
+
+def test_fuse_bn_on_run_py_gives_the_same_joints(stitched_checkpoint, tmp_path):
+    images = tmp_path / "images"
+    images.mkdir()
+    cv2.imwrite(str(images / "a.png"), photo(4))
+    found = {}
+    for extra in ([], ["--fuse_bn"]):
+        out = tmp_path / f"out{len(extra)}"
+        assert run_command.main(["stitched_mpii", "--load", str(stitched_checkpoint), "--image_dir", str(images),
+                                 "--output_dir", str(out), *extra]) == 0
+        found[bool(extra)] = np.load(out / "stitched_predictions.npz")
+    assert np.abs(found[True]["preds"] - found[False]["preds"]).max() < 1e-4
+    assert np.abs(found[True]["scores"] - found[False]["scores"]).max() < 1e-4
+    assert Estimator.from_checkpoint(stitched_checkpoint, fuse_bn=True).network.folded_batch_norms > 0
