@@ -1,8 +1,10 @@
 """`python run.py stitched_mpii`: RGB images -> 2D joints (image px) and root-relative 3D joints (mm).
 
-Input: a folder of images (`--image_dir`, one person per whole image, or per box of `--boxes` JSON
-{image name: [[x1, y1, x2, y2], ...]}), or a split of an MPII-format dataset (`--data_dir`, `--split`; the embedded
-default when neither is given). Output in `--output_dir`:
+Input: a folder of images (`--image_dir`, one person per whole image, or per box of `--boxes`: JSON
+{image name: [[x1, y1, x2, y2], ...]} or COCO detection results, `stacked_hourglass.boxes`), or a split of an
+MPII-format dataset (`--data_dir`, `--split`; the embedded default when neither is given); `--video` is
+`stitched.video_run`. The network runs through `stitched.inference.Estimator`. Output in `--output_dir`
+(`stitched.prediction_files`):
 - `stitched_predictions.npz`: `preds` (N, 16, 2) MPII order, image px (what `eval.py mpii_PCKh` reads), `poses_3d`
   (N, 17, 3) H36M-17 root-relative camera-frame mm, root = 0 (what `eval.py h36m_MPJPE` and `viz.py` read),
   `scores` (N, 16) per-joint heatmap peaks,
