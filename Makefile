@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade "pip>=25.1" >/dev/null
 	$(PY) -m pip install $(TORCH_PIN)
-	$(PY) -m pip install --group dev
+	$(PY) -m pip install --group dev --group export
 	touch $(STAMP)
 
 # The main job on the embedded synthetic dataset: data, both stages, stitching + fine-tuning, run, eval, pictures.

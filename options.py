@@ -66,6 +66,12 @@ def _compile(group: argparse._ArgumentGroup) -> None:
                        help="torch.compile the network (the first steps are slow while it compiles)")
 
 
+def _fuse_bn(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--fuse_bn", action="store_true",
+                       help="fold each batch norm into the convolution or linear layer before it (inference only; "
+                            "same outputs up to float rounding, fewer operations)")
+
+
 def _training(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--load", default=None,
                        help="resume from this checkpoint (last.pt: epoch, step, optimizer, scheduler, RNG states)")
@@ -90,7 +96,7 @@ def _training(group: argparse._ArgumentGroup) -> None:
 # Common option groups, by the name a Script lists them under; a script takes only those whose options it reads.
 GROUPS: dict[str, Callable[[argparse._ArgumentGroup], None]] = {
     "data": _data, "output": _output, "load": _load, "device": _device, "batches": _batches, "workers": _workers,
-    "seed": _seed, "precision": _precision, "compile": _compile}
+    "seed": _seed, "precision": _precision, "compile": _compile, "fuse_bn": _fuse_bn}
 # What a script without its own list gets: a model-running script's options (`training` adds the training group).
 MODEL_GROUPS = ("data", "output", "load", "device", "batches", "workers", "seed", "precision", "compile")
 # A training script's: its data, the run to resume (`load`), the device, batches, seed and precision.

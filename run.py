@@ -5,24 +5,30 @@ import sys
 
 from options import Script, dispatch
 from stacked_hourglass import run as hourglass_run
+from stitched import export as onnx_export
 from stitched import run as stitched_run
+from stitched import video_run
 from twod_threed import run as twod_threed_run
 
 # Networks run over image crops: the people of a dataset or an image folder, on a device, in batches.
-IMAGE_MODEL_GROUPS = ("data", "output", "load", "device", "batches", "workers", "precision", "compile")
+IMAGE_MODEL_GROUPS = ("data", "output", "load", "device", "batches", "workers", "precision", "compile", "fuse_bn")
 SCRIPTS: dict[str, Script] = {
     "2d3d_h36m": Script(
         help="lift 2D poses (npz/json, H36M or MPII order) to root-relative 3D poses with a lifter checkpoint",
         run=twod_threed_run.run_lifter, add_options=twod_threed_run.add_options,
         check=twod_threed_run.check_options, groups=("output", "load", "device", "batches")),
     "hourglass_mpii": Script(
-        help="2D joints with a trained stacked hourglass (.mat/.npz for eval.py mpii_PCKh)",
-        run=hourglass_run.run, add_options=hourglass_run.add_options, check=hourglass_run.check_options,
+        help="2D joints with a trained stacked hourglass (.mat/.npz for eval.py mpii_PCKh); --video for a video",
+        **video_run.or_video("hourglass", hourglass_run.run, hourglass_run.add_options, hourglass_run.check_options),
         groups=IMAGE_MODEL_GROUPS),
     "stitched_mpii": Script(
-        help="RGB images -> 2D joints (px) and root-relative 3D joints (mm) with the stitched network",
-        run=stitched_run.run, add_options=stitched_run.add_options, check=stitched_run.check_options,
+        help="RGB images (or --video) -> 2D joints (px) and root-relative 3D joints (mm) with the stitched network",
+        **video_run.or_video("stitched", stitched_run.run, stitched_run.add_options, stitched_run.check_options),
         groups=IMAGE_MODEL_GROUPS),
+    "export_onnx": Script(
+        help="a hourglass, lifter or stitched checkpoint as ONNX (dynamic batch, batch norms folded), checked "
+             "with onnxruntime", run=onnx_export.run, add_options=onnx_export.add_options,
+        check=onnx_export.check_options, groups=("load",)),
 }
 
 

@@ -6,6 +6,7 @@ import sys
 from generative_models import viz_samples as gan_viz
 from options import Script, dispatch
 from stacked_hourglass import viz as hourglass_viz
+from stitched import video_viz
 from stitched import viz as stitched_viz
 from twod_threed import viz as twod_threed_viz
 
@@ -25,6 +26,10 @@ SCRIPTS: dict[str, Script] = {
         help="one Human3.6M example under the orthogonal augmentation: 2D input, 3D truth, lifter's 3D prediction",
         run=twod_threed_viz.run, add_options=twod_threed_viz.add_options, check=twod_threed_viz.check_options,
         groups=("data", "output", "load", "device", "seed")),
+    "video_overlay_3d": Script(
+        help="an mp4: the 2D skeleton over each frame of a video and the 3D pose beside it (frame rate kept)",
+        run=video_viz.run, add_options=video_viz.add_options, check=video_viz.check_options,
+        groups=("output",)),
     "gan_samples": Script(
         help="a grid of 3D poses drawn by the pose prior's generator (--load a 3d_pose_gan checkpoint)",
         run=gan_viz.run, add_options=gan_viz.add_options, check=gan_viz.check_options,

@@ -11,25 +11,14 @@ from pathlib import Path
 
 import torch
 
-from stacked_hourglass.annotations import PersonRecords
-from stacked_hourglass.checkpoint import load_hourglass
 from stacked_hourglass.heatmaps import DECODERS
-from stacked_hourglass.inference import Predictions, plain_loader, predict
-from stacked_hourglass.inputs import DEFAULT_SPLIT, add_people_options, check_people_options, people_to_run
-from utils.atomic import save_mat_atomic, save_npz_atomic
+from stacked_hourglass.inference import HourglassPredictor, plain_loader, predict, write_predictions
+from stacked_hourglass.inputs import (DEFAULT_SPLIT, add_people_options, box_settings, check_people_options,
+                                      people_to_run)
 from utils.compiling import compile_model
+from utils.fusion import fuse_batch_norms
 from utils.precision import choose_precision
 from utils.run_logging import get_logger
-
-
-def write_predictions(output_dir: Path, name: str, records: PersonRecords, predictions: Predictions) -> Path:
-    output_dir.mkdir(parents=True, exist_ok=True)
-    mat_path = output_dir / f"preds_{name}.mat"
-    save_mat_atomic(mat_path, {"preds": predictions.joints_px})
-    save_npz_atomic(output_dir / f"preds_{name}.npz", preds=predictions.joints_px, scores=predictions.scores,
-                    image_names=records.image_names, center_px=records.center_px, box_px=records.box_px,
-                    missing=predictions.missing)
-    return mat_path
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -53,16 +42,16 @@ def run(opts: argparse.Namespace) -> Path:
     device = torch.device(opts.device)
     precision = choose_precision(device, opts.amp, opts.amp_dtype)
     logger.info(precision.describe())
-    model, config, extras = load_hourglass(opts.load, device)
+    predictor = HourglassPredictor.from_checkpoint(opts.load, device, precision, use_flip_test=opts.flip_test,
+                                                   decoder=opts.decoder)
+    if opts.fuse_bn:
+        predictor.model = fuse_batch_norms(predictor.model)
     if opts.compile:
-        model = compile_model(model, device)
-    image_dir, records = people_to_run(opts.image_dir, opts.boxes, opts.data_dir, opts.split,
-                                       opts.allow_outside_paths)
+        predictor.model = compile_model(predictor.model, device)
+    image_dir, records = people_to_run(opts.image_dir, opts.boxes, opts.data_dir, opts.split, **box_settings(opts))
     name = "images" if opts.image_dir else opts.split or DEFAULT_SPLIT
-    loader = plain_loader(records, image_dir, config.input_res, opts.batch_size, opts.workers)
-    predictions = predict(model, loader, len(records), extras["mean_rgb"], extras["std_rgb"], device, precision,
-                          opts.flip_test, center_px=records.center_px, decoder=opts.decoder,
-                          sigma=float(extras["options"].get("sigma") or 1.0))
+    loader = plain_loader(records, image_dir, predictor.input_res, opts.batch_size, opts.workers)
+    predictions = predict(predictor, loader, len(records), center_px=records.center_px)
     if predictions.skipped_paths:
         logger.warning(f"{len(predictions.skipped_paths)} of {len(records)} people have no readable image (first: "
                        f"{predictions.skipped_paths[0]}); their joints are the box centre, 'missing' in the .npz")

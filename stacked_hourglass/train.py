@@ -19,7 +19,7 @@ from stacked_hourglass.annotations import load_split, mpii_folder
 from stacked_hourglass.checkpoint import KIND, STRIDE, checkpoint_fields
 from stacked_hourglass.dataset import (CropCacheDataset, JpegDataset, PoseDataset, SampleSettings, collate,
                                        worker_init)
-from stacked_hourglass.inference import predict
+from stacked_hourglass.inference import HourglassPredictor, predict
 from stacked_hourglass.inputs import add_outside_paths_option
 from stacked_hourglass.loss import LossSettings, hourglass_loss
 from stacked_hourglass.model import HourglassConfig, HourglassNet, normalise_input
@@ -162,8 +162,8 @@ def make_validate(run: Run, valid_set: PoseDataset, opts, mean_rgb: torch.Tensor
     calls = {"count": 0}
 
     def validate(model: torch.nn.Module) -> dict[str, float]:
-        found = predict(model, loader, count, mean_rgb, std_rgb, run.device, run.precision, show_progress=False,
-                        center_px=truth.center_px)
+        found = predict(HourglassPredictor(model, mean_rgb, std_rgb, run.precision), loader, count,
+                        show_progress=False, center_px=truth.center_px)
         readable = ~found.missing
         table, _ = mpii_pckh_table(found.joints_px[readable], truth.joints_px[readable],
                                    truth.annotated[readable], truth.head_size_px[readable])

@@ -21,7 +21,7 @@ from stacked_hourglass import transforms
 from stacked_hourglass.checkpoint import STRIDE, load_hourglass
 from stacked_hourglass.heatmaps import decode
 from stacked_hourglass.inference import plain_loader
-from stacked_hourglass.inputs import add_people_options, check_people_options, people_to_run
+from stacked_hourglass.inputs import add_people_options, box_settings, check_people_options, people_to_run
 from stacked_hourglass.model import normalise_input
 from utils.errors import InputError
 from utils.plotting import draw_skeleton_2d, new_figure, save_figure, side_colour, side_legend, unique_stems
@@ -135,8 +135,7 @@ def run(opts: argparse.Namespace) -> list[Path]:
     mean_rgb, std_rgb, input_res = extras["mean_rgb"], extras["std_rgb"], config.input_res
     if not -model.config.stacks <= opts.stack < model.config.stacks:
         raise InputError(f"--stack {opts.stack}: {opts.load} holds {model.config.stacks} stack(s)")
-    image_dir, records = people_to_run(opts.image_dir, opts.boxes, opts.data_dir, opts.split,
-                                       opts.allow_outside_paths)
+    image_dir, records = people_to_run(opts.image_dir, opts.boxes, opts.data_dir, opts.split, **box_settings(opts))
     records = records.subset(np.arange(min(len(records), opts.max_images)))
     stems = unique_stems(list(records.image_names))
     written, skipped = [], []

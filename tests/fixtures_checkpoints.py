@@ -28,3 +28,14 @@ def write_stage_checkpoints(folder: Path, seed: int = 0) -> tuple[Path, Path]:
     save_checkpoint(folder / "lifter.pt", {**lifter_fields(TINY_LIFTER, normaliser, {}),
                                            "model_state": lifter.state_dict()})
     return folder / "hourglass.pt", folder / "lifter.pt"
+
+
+def write_stitched_checkpoint(folder: Path, seed: int = 0) -> Path:
+    """stitched.pt in `folder`: the two tiny stages of `write_stage_checkpoints` joined, as train.py stitched_h36m
+    writes it."""
+    from stitched.checkpoint import checkpoint_fields, stitch
+
+    hourglass, lifter = write_stage_checkpoints(folder, seed)
+    network = stitch(hourglass, lifter)
+    save_checkpoint(folder / "stitched.pt", {**checkpoint_fields(network), "model_state": network.state_dict()})
+    return folder / "stitched.pt"

@@ -32,10 +32,11 @@ WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPE
                 errno.ENOENT}
 
 
-def _umask() -> int:
+def file_mode() -> int:
+    """The permissions a newly created file gets under the process's umask (0o644 under umask 022)."""
     mask = os.umask(0)
     os.umask(mask)
-    return mask
+    return 0o666 & ~mask
 
 
 def _is_write_failure(error: BaseException) -> bool:
@@ -67,7 +68,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         yield temp
         with open(temp, "rb+") as stream:
             os.fsync(stream.fileno())
-        os.chmod(temp, 0o666 & ~_umask())
+        os.chmod(temp, file_mode())
         os.replace(temp, path)
     except BaseException as error:
         temp.unlink(missing_ok=True)

@@ -22,3 +22,11 @@ def tiny_dataset(tmp_path_factory):
     generate_dataset(root, size="tiny", seed=0, workers=1)
     return root
 
+
+
+@pytest.fixture(scope="session")
+def stitched_checkpoint(tmp_path_factory):
+    """stitched.pt: the tiny stage checkpoints joined (with hourglass.pt and lifter.pt beside it)."""
+    from tests.fixtures_checkpoints import write_stitched_checkpoint
+
+    return write_stitched_checkpoint(tmp_path_factory.mktemp("stitched"))
