@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 
+from action import run as action_run
 from options import Script, dispatch
 from stacked_hourglass import run as hourglass_run
 from stitched import run as stitched_run
@@ -23,6 +24,10 @@ SCRIPTS: dict[str, Script] = {
         help="RGB images -> 2D joints (px) and root-relative 3D joints (mm) with the stitched network",
         run=stitched_run.run, add_options=stitched_run.add_options, check=stitched_run.check_options,
         groups=IMAGE_MODEL_GROUPS),
+    "action_h36m": Script(
+        help="action scores of every clip of Human3.6M-format pose sequences (ground truth or a predictions file)",
+        run=action_run.run, add_options=action_run.add_options, check=action_run.check_options,
+        groups=("data", "output", "load", "device", "batches")),
 }
 
 
