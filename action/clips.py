@@ -20,7 +20,8 @@ from utils.errors import InputError
 @dataclass
 class SequenceSet:
     """features (N, F) per frame; starts / lengths (S,) rows of each sequence; names (S,); labels (S,) int64;
-    first_frames (S,) the frame number of each sequence's first row in its source file."""
+    first_frames (S,) the frame number of each sequence's first row in its source file; up_camera (S, 3) the world's
+    up axis in each sequence's camera frame, where known (ground truth), for augmentation."""
 
     features: torch.Tensor
     starts: torch.Tensor
@@ -28,6 +29,7 @@ class SequenceSet:
     names: np.ndarray
     labels: torch.Tensor
     first_frames: torch.Tensor
+    up_camera: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.names)
@@ -38,7 +40,7 @@ class SequenceSet:
 
 
 def sequence_set(features: list[np.ndarray | torch.Tensor], names: list[str], labels: list[int],
-                 first_frames: list[int] | None = None) -> SequenceSet:
+                 first_frames: list[int] | None = None, up_camera: torch.Tensor | None = None) -> SequenceSet:
     """Join per-sequence (T_s, F) arrays into one SequenceSet."""
     if not features:
         raise InputError("no pose sequences to cut clips from")
@@ -47,7 +49,7 @@ def sequence_set(features: list[np.ndarray | torch.Tensor], names: list[str], la
     starts = torch.cumsum(lengths, 0) - lengths
     first = torch.tensor(first_frames if first_frames is not None else [0] * len(tensors), dtype=torch.long)
     return SequenceSet(torch.cat(tensors), starts, lengths, np.asarray(names, dtype=str),
-                       torch.tensor(labels, dtype=torch.long), first)
+                       torch.tensor(labels, dtype=torch.long), first, up_camera)
 
 
 @dataclass
@@ -68,6 +70,12 @@ class ClipSet:
     def labels(self) -> torch.Tensor:
         """(C,) action index of each clip."""
         return self.sequences.labels[self.sequence]
+
+    @property
+    def up_camera(self) -> torch.Tensor | None:
+        """(C, 3) the world's up axis in each clip's camera frame, or None."""
+        up = self.sequences.up_camera
+        return None if up is None else up[self.sequence]
 
     @property
     def steps(self) -> torch.Tensor:

@@ -199,7 +199,14 @@ def run_train(opts: argparse.Namespace) -> int:
         train_frames = load_frames(opts.data_dir, tuple(opts.train_subjects), stitched.input_res)
         network = new_network(opts, stitched, train_frames)
     test_frames = load_frames(opts.data_dir, tuple(opts.test_subjects), network.stitched.input_res)
-    if opts.freeze_stages:
+    frozen = bool(opts.freeze_stages)
+    if run.resume_from is not None:  # a resumed run trains the parts its checkpoint trained
+        frozen = bool(run.resume_from.get("extra", {}).get("frozen_stages"))
+        if "freeze_stages" in opts.given_options and frozen != opts.freeze_stages:
+            run.close()
+            raise InputError(f"--freeze_stages: {opts.load} (field extra.frozen_stages = {frozen}) was trained "
+                             f"{'with' if frozen else 'without'} frozen stages, which a resumed run keeps: drop it")
+    if frozen:
         freeze_stages(network)
     network = network.to(run.device)
     train, test = FrameClips(train_frames), FrameClips(test_frames)
@@ -211,7 +218,7 @@ def run_train(opts: argparse.Namespace) -> int:
     sampler = EpochSampler(len(train), opts.batch_size, seed=opts.seed, rank=run.dist.rank,
                            world_size=run.dist.world_size)
     fields = {**checkpoint_fields(network), "extra": {"before_training": before,
-                                                     "frozen_stages": bool(opts.freeze_stages)}}
+                                                     "frozen_stages": frozen}}
     settings = LoopSettings(epochs=opts.epochs, metric_name="top1", higher_is_better=True, grad_clip=opts.grad_clip,
                             checkpoint_every=opts.checkpoint_every, checkpoint_fields=fields)
     trainer = Trainer(run, network, optimizer, make_loss(opts.pose_loss_weight, opts.action_loss_weight), sampler,

@@ -76,13 +76,14 @@ def _ground_truth(data_dir, subjects: tuple[int, ...], source: str) -> SequenceS
         features = (joints_px[:, 1:] - joints_px[:, :1]).reshape(len(pairs), -1)  # (N, 30) px
     order = torch.argsort(pairs.sequence_index, stable=True)
     counts = torch.bincount(pairs.sequence_index, minlength=len(pairs.sequences)).tolist()
-    chunks, names, labels = [], [], []
-    for rows, (subject, action, camera) in zip(torch.split(order, counts), pairs.sequences):
+    chunks, names, labels, up = [], [], [], []
+    for index, (rows, (subject, action, camera)) in enumerate(zip(torch.split(order, counts), pairs.sequences)):
         if len(rows):
             chunks.append(features[rows[torch.argsort(pairs.frames[rows])]])
             names.append(f"S{subject}/{action}/{camera}")
             labels.append(action_index(action, str(data_dir or "the embedded dataset")))
-    return sequence_set(chunks, names, labels)
+            up.append(pairs.up_camera[index])
+    return sequence_set(chunks, names, labels, up_camera=torch.stack(up).float())
 
 
 def _split_name(name: str, path: Path) -> tuple[int, str, str, int]:

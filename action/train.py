@@ -16,6 +16,7 @@ from typing import Iterator
 import torch
 from torch import nn
 
+from action.augmentation import augment_clips
 from action.checkpoint import KIND, checkpoint_fields, predict_scores
 from action.clips import ClipSet, cut_clips
 from action.labels import ACTIONS
@@ -45,6 +46,10 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--dropout", type=float, default=defaults.dropout, help="dropout probability")
     group.add_argument("--pca_components", type=int, default=0,
                        help="feed the first N principal components of the standardised pose (0: the pose itself)")
+    group.add_argument("--flip_prob", type=float, default=0.5,
+                       help="mirror a training clip left/right with this probability (0: never)")
+    group.add_argument("--no_rotation", action="store_true",
+                       help="do not turn training clips about the world's vertical axis (ground-truth 3D input only)")
     group.add_argument("--weight_decay", type=float, default=0.0, help="Adam weight decay")
     group.add_argument("--eval_batch_size", type=int, default=256, help="clips per forward pass when testing")
 
@@ -52,6 +57,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 def check_options(opts: argparse.Namespace) -> str | None:
     if opts.clip_stride < 1 or opts.test_stride < 1:
         return "--clip_stride and --test_stride must be >= 1"
+    if not 0 <= opts.flip_prob <= 1:
+        return f"--flip_prob must be in [0, 1], got {opts.flip_prob}"
     if not 0 <= opts.dropout < 1:
         return f"--dropout must be in [0, 1), got {opts.dropout}"
     if opts.hidden_size < 1 or opts.num_layers < 1 or opts.kernel_size < 1 or opts.pca_components < 0:
@@ -68,14 +75,19 @@ def model_config(opts: argparse.Namespace) -> ActionConfig:
 
 
 class ClipBatches:
-    """`make_batches(sampler)`: (features (B, T, F), lengths (B,), labels (B,)) of the sampler's clips."""
+    """`make_batches(sampler)`: (features (B, T, F), lengths (B,), labels (B,)) of the sampler's clips, augmented
+    (`action.augmentation`) when `flip_prob` > 0 or `rotate`."""
 
-    def __init__(self, clips: ClipSet, device: torch.device):
+    def __init__(self, clips: ClipSet, device: torch.device, flip_prob: float = 0.0, rotate: bool = False):
         self.clips, self.labels, self.device = clips, clips.labels, device
+        self.flip_prob, self.rotate, self.up_camera = flip_prob, rotate, clips.up_camera
 
     def __call__(self, sampler: EpochSampler) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
         for index in sampler.batches():
             features, lengths = self.clips.batch(index)
+            if self.flip_prob > 0 or self.rotate:
+                up = None if self.up_camera is None else self.up_camera[index]
+                features = augment_clips(features, up, self.flip_prob, self.rotate)
             yield features.to(self.device), lengths, self.labels[index].to(self.device)
 
 
@@ -125,7 +137,8 @@ def run_train(opts: argparse.Namespace) -> int:
                             checkpoint_every=opts.checkpoint_every, scheduler_per_step=True,
                             checkpoint_fields=checkpoint_fields(config, feature_kind(opts.input), clip_settings,
                                                                 list(ACTIONS), extra))
-    trainer = Trainer(run, model, optimizer, cross_entropy, sampler, ClipBatches(train, run.device),
+    batches = ClipBatches(train, run.device, opts.flip_prob, not opts.no_rotation)
+    trainer = Trainer(run, model, optimizer, cross_entropy, sampler, batches,
                       lambda m: clip_accuracy(m, test, opts.eval_batch_size), settings, scheduler=scheduler)
     metrics = trainer.fit()
     if metrics:
