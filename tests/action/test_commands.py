@@ -15,6 +15,8 @@ from utils.checkpoints import load_checkpoint
 from utils.errors import InputError
 from utils.skeletons import with_root
 
+pytestmark = pytest.mark.slow
+
 SMALL = ["--hidden_size", "8", "--num_layers", "1", "--batch_size", "16", "--clip_frames", "20", "--clip_stride", "5",
          "--test_stride", "10", "--train_subjects", "1", "5", "--test_subjects", "9", "11"]
 

@@ -16,6 +16,8 @@ from stitched.checkpoint import stitch
 from twod_threed.checkpoint import load_lifter
 from utils.checkpoints import load_checkpoint
 
+pytestmark = pytest.mark.slow
+
 SMALL = ["--hidden_size", "8", "--appearance_channels", "4", "--batch_size", "4", "--train_subjects", "1",
          "--test_subjects", "9", "11"]
 
