@@ -167,7 +167,20 @@ def new_network(opts: argparse.Namespace, stitched: StitchedNetwork, train_frame
         network.pose_stream.load_state_dict(pose_stream.state_dict())
     else:
         network.pose_stream.set_statistics(train_frames.root_relative_mm.reshape(len(train_frames), -1))
+    network.appearance_stream.set_statistics(appearance_features(network, train_frames))
     return network
+
+
+@torch.no_grad()
+def appearance_features(network: MultitaskNetwork, frames: FrameSet, batch_size: int = 16) -> torch.Tensor:
+    """(N, J * C) pooled appearance features of the new network over `frames` (eval mode): the appearance stream
+    standardises with their statistics, as the pose stream does with the poses'."""
+    network.eval()
+    matrices = frames.heatmap_to_image
+    chunks = [network.frame_outputs(frames.images[rows].contiguous(memory_format=torch.channels_last),
+                                    matrices[rows])[2]
+              for rows in torch.arange(len(frames)).split(batch_size)]
+    return torch.cat(chunks).float()
 
 
 def freeze_stages(network: MultitaskNetwork) -> None:
