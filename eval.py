@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 
+from action import evaluate as action_evaluate
 from options import Script, dispatch
 from stacked_hourglass import pckh_eval
 from twod_threed import evaluate as twod_threed_evaluate
@@ -16,6 +17,10 @@ SCRIPTS: dict[str, Script] = {
         help="PCKh@0.5 table, PCKh@0.1, AUC and PCKh(t) plots of MPII-order 2D predictions",
         run=pckh_eval.run_pckh, add_options=pckh_eval.add_options, check=pckh_eval.check_options,
         groups=("data", "output")),
+    "action_accuracy": Script(
+        help="top-1 / top-5 action accuracy per action and overall, confusion matrix (PNG + JSON) of clip predictions",
+        run=action_evaluate.run_action_accuracy, add_options=action_evaluate.add_options,
+        check=action_evaluate.check_options, groups=("output",)),
 }
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 
+from action import run as action_run
 from options import Script, dispatch
 from stacked_hourglass import run as hourglass_run
 from stitched import export as onnx_export
@@ -29,6 +30,10 @@ SCRIPTS: dict[str, Script] = {
         help="a hourglass, lifter or stitched checkpoint as ONNX (dynamic batch, batch norms folded), checked "
              "with onnxruntime", run=onnx_export.run, add_options=onnx_export.add_options,
         check=onnx_export.check_options, groups=("load",)),
+    "action_h36m": Script(
+        help="action scores of every clip of Human3.6M-format pose sequences (ground truth or a predictions file)",
+        run=action_run.run, add_options=action_run.add_options, check=action_run.check_options,
+        groups=("data", "output", "load", "device", "batches")),
 }
 
 

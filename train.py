@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import sys
 
+from action import multitask_train
+from action import train as action_train
 from generative_models import train as pose_gan_train
 from generative_models.prior import add_prior_options, check_prior_options, with_prior
 from options import TRAINING_GROUPS, Script, dispatch
@@ -32,6 +34,14 @@ SCRIPTS: dict[str, Script] = {
         run=pose_gan_train.train, add_options=pose_gan_train.add_options,
         check=pose_gan_train.check_options, training=True,
         groups=tuple(group for group in TRAINING_GROUPS if group != "compile")),  # its steps run the players unwrapped
+    "action_h36m": Script(
+        help="action recogniser (LSTM / temporal convolution) over clips of Human3.6M-format pose sequences",
+        run=action_train.run_train, add_options=action_train.add_options, check=action_train.check_options,
+        training=True, groups=TRAINING_GROUPS),
+    "multitask_h36m": Script(
+        help="multitask network (Luvizon et al. 2018): RGB clips -> 2D/3D poses and action, pose + action losses",
+        run=multitask_train.run_train, add_options=multitask_train.add_options,
+        check=multitask_train.check_options, training=True, groups=TRAINING_GROUPS),
 }
 
 
