@@ -32,8 +32,7 @@ from generative_models.prior_metrics import (bone_length_difference_mm, coverage
                                              roc_curve, spread_ratio)
 from twod_threed.h36m_files import TEST_SUBJECTS, TRAIN_SUBJECTS, h36m_folder
 from utils.atomic import save_figure_atomic, write_text_atomic
-from utils.cli import Parser
-from utils.errors import InputError
+from utils.cli import Parser, one_line_errors
 from utils.skeletons import H36M17
 from utils.validation import check_output_location
 
@@ -116,19 +115,16 @@ def draw(arrays: dict, metrics: dict, path: Path) -> None:
     plt.close(figure)
 
 
+@one_line_errors("generative_models.evaluate")
 def main(argv: list[str] | None = None) -> int:
     opts = parse_options(argv)
-    try:
-        check_output_location(opts.output_dir, "--output_dir")  # before the work, which would be lost
-        prior = PosePrior.from_checkpoint(opts.load, opts.device)
-        generator, _, extras = load_generator(opts.load, opts.device)
-        mean_bone_length_mm = extras["mean_bone_length_mm"]
-        folder = h36m_folder(opts.data_dir)
-        test_mm = root_relative_poses(folder, TEST_SUBJECTS, opts.frame_stride)
-        train_mm = root_relative_poses(folder, TRAIN_SUBJECTS, opts.frame_stride)
-    except (InputError, OSError) as error:
-        print(f"generative_models.evaluate: error: {error}", file=sys.stderr)
-        return 1
+    check_output_location(opts.output_dir, "--output_dir")  # before the work, which would be lost
+    prior = PosePrior.from_checkpoint(opts.load, opts.device)
+    generator, _, extras = load_generator(opts.load, opts.device)
+    mean_bone_length_mm = extras["mean_bone_length_mm"]
+    folder = h36m_folder(opts.data_dir)
+    test_mm = root_relative_poses(folder, TEST_SUBJECTS, opts.frame_stride)
+    train_mm = root_relative_poses(folder, TRAIN_SUBJECTS, opts.frame_stride)
     picked = torch.randperm(len(test_mm), generator=torch.Generator().manual_seed(opts.seed))[:opts.max_poses]
     metrics, arrays = evaluate(prior, generator, mean_bone_length_mm, test_mm[picked], train_mm,
                                opts.num_samples, opts.seed)

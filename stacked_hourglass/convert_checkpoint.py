@@ -27,7 +27,7 @@ import torch
 from stacked_hourglass.checkpoint import checkpoint_fields, load_hourglass
 from stacked_hourglass.model import HourglassConfig, HourglassNet
 from utils.checkpoints import save_checkpoint
-from utils.cli import Parser
+from utils.cli import Parser, one_line_errors
 from utils.errors import InputError
 from utils.run_logging import get_logger
 
@@ -184,13 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@one_line_errors("convert_checkpoint")
 def main(argv: list[str] | None = None) -> int:
     opts = build_parser().parse_args(argv)
-    try:
-        convert_bearpaw(opts.bearpaw, opts.output, opts.mean)
-    except InputError as error:
-        print(f"convert_checkpoint: error: {error}", file=sys.stderr)
-        return 1
+    convert_bearpaw(opts.bearpaw, opts.output, opts.mean)
     return 0
 
 

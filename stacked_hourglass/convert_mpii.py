@@ -35,7 +35,7 @@ from stacked_hourglass.annotations import CONVERTED_GT_NAME, JSON_NAME
 from stacked_hourglass.mpii_fields import NUM_JOINTS
 from stacked_hourglass.mpii_release import ReleaseImage, ReleasePerson, adjusted_box, read_release
 from utils.atomic import atomic_path, write_text_atomic
-from utils.cli import Parser, given_options
+from utils.cli import Parser, given_options, one_line_errors
 from utils.errors import InputError
 from utils.run_logging import get_logger
 
@@ -197,6 +197,7 @@ def check_options(opts: argparse.Namespace, given: frozenset[str]) -> str | None
     return None
 
 
+@one_line_errors("convert_mpii")
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
@@ -204,11 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     problem = check_options(opts, given_options(parser, argv))
     if problem:
         parser.error(problem)
-    try:
-        convert_release(opts.release, opts.output_dir, opts.valid_h5, opts.valid_every)
-    except InputError as error:
-        print(f"convert_mpii: error: {error}", file=sys.stderr)
-        return 1
+    convert_release(opts.release, opts.output_dir, opts.valid_h5, opts.valid_every)
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: the specimen files of real data formats (skipped with a reason when absent)."""
+"""Shared fixtures: the specimen files of real data formats (skipped with a reason when absent), the tiny synthetic
+dataset and tiny stage checkpoints, each made once per test session."""
 from __future__ import annotations
 
 import os
@@ -27,3 +28,31 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory) -> Path:
+    """The tiny size of the synthetic generator (36 MPII-format people; Human3.6M-format poses of 7 subjects with
+    rendered frames of S1, S9 and S11), generated once per session with two worker processes."""
+    from synthetic.generate import generate_dataset
+
+    root = tmp_path_factory.mktemp("synthetic") / "tiny"
+    generate_dataset(root, size="tiny", seed=0, workers=2, progress=False)
+    return root
+
+
+@pytest.fixture(scope="session")
+def stage_checkpoints(tmp_path_factory) -> tuple[Path, Path]:
+    """(hourglass.pt, lifter.pt): untrained tiny networks in the files the stage scripts write."""
+    from tests.fixtures_checkpoints import write_stage_checkpoints
+
+    return write_stage_checkpoints(tmp_path_factory.mktemp("stages"))
+
+
+@pytest.fixture(scope="session")
+def fake_h36m(tmp_path_factory) -> Path:
+    """A tiny Human3.6M-like dataset: S1, S5 (train) and S9, S11 (test), 4 actions x 40 frames, in both file layouts
+    (the 3D pose baseline's h5 files and VideoPose3D's npz files) in one folder."""
+    from tests.twod_threed.fake_h36m import write_fake_h36m
+
+    return write_fake_h36m(tmp_path_factory.mktemp("fake_h36m"), subjects=(1, 5, 9, 11), frames=40, layout="both")

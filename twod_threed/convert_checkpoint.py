@@ -35,7 +35,7 @@ from twod_threed.h36m_files import TRAIN_SUBJECTS
 from twod_threed.model import Lifter, LifterConfig, count_parameters
 from twod_threed.normalization import Normaliser, dataset_statistics
 from utils.checkpoints import save_checkpoint
-from utils.cli import Parser
+from utils.cli import Parser, one_line_errors
 from utils.errors import InputError
 from utils.peer_files import load_peer_torch_file
 from utils.run_logging import get_logger
@@ -138,13 +138,10 @@ def convert_weigq(checkpoint: Path, stat_3d: Path, data_dir: Path | None, output
     return save_checkpoint(output, payload)
 
 
+@one_line_errors("convert_checkpoint")
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        output = convert_weigq(args.weigq, args.stat_3d, args.data_dir, args.output, tuple(args.train_subjects))
-    except InputError as error:
-        print(f"convert_checkpoint: error: {error}", file=sys.stderr)
-        return 1
+    output = convert_weigq(args.weigq, args.stat_3d, args.data_dir, args.output, tuple(args.train_subjects))
     model, _, _ = load_lifter(output)
     get_logger().info(f"convert_checkpoint: {args.weigq} -> {output} (lifter, {count_parameters(model):,} "
                       f"parameters, weights as released: max_norm 0; run.py 2d3d_h36m --load {output})")

@@ -28,7 +28,7 @@ from twod_threed.h36m_release import (ReleaseSequence, camera_disagreement_mm, r
                                       release_subjects, sequence_files)
 from utils.atomic import atomic_path
 from utils.cameras import Camera
-from utils.cli import Parser
+from utils.cli import Parser, one_line_errors
 from utils.errors import InputError
 from utils.run_logging import get_logger, progress
 from utils.skeletons import h36m17_from_32
@@ -116,13 +116,10 @@ def convert(source: Path, output_dir: Path, cameras_file: Path | None = None,
     return sequences
 
 
+@one_line_errors("convert_h36m")
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        sequences = convert(args.source, args.output_dir, args.cameras, args.subjects)
-    except InputError as error:
-        print(f"convert_h36m: error: {error}", file=sys.stderr)
-        return 1
+    sequences = convert(args.source, args.output_dir, args.cameras, args.subjects)
     frames = sum(len(s.world_mm) for s in sequences)
     computed = sum(s.sources["image"] != "read" for s in sequences)
     get_logger().info(f"convert_h36m: {len(sequences)} sequences ({frames} frames, subjects "

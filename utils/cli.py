@@ -4,6 +4,8 @@
   known one (difflib), as an unknown script name does.
 - Each option's default is shown once: appended as "(default: X)" unless the help text already says what the
   default is, and never for None or a switch that is off.
+- `one_line_errors(prog)`: a `python -m` command's main shows the user's errors (InputError, OSError) as one line
+  `PROG: error: ...` and returns 1, as the entry points do.
 - `given_options(parser, argv)`: the options written on the command line (not defaulted), so that a script can
   refuse an option that a checkpoint overrides instead of ignoring it.
 """
@@ -11,8 +13,11 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import sys
-from typing import Sequence
+from typing import Callable, Sequence
+
+from utils.errors import InputError
 
 
 class DefaultsOnceFormatter(argparse.HelpFormatter):
@@ -65,3 +70,18 @@ def given_options(parser: argparse.ArgumentParser, argv: Sequence[str]) -> froze
     by_name = {name: action.dest for action in parser._actions for name in action.option_strings}
     return frozenset(by_name[token.split("=", 1)[0]] for token in argv
                      if token.startswith("--") and token.split("=", 1)[0] in by_name)
+
+
+def one_line_errors(prog: str) -> Callable[[Callable[..., int]], Callable[..., int]]:
+    """Decorate a `python -m` command's `main(argv) -> status`: bad input or a failed write (InputError, OSError)
+    ends it with one line `PROG: error: ...` on stderr and status 1, never a traceback."""
+    def decorate(main: Callable[..., int]) -> Callable[..., int]:
+        @functools.wraps(main)
+        def guarded(*args, **kwargs) -> int:
+            try:
+                return main(*args, **kwargs)
+            except (InputError, OSError) as error:
+                print(f"{prog}: error: {error}", file=sys.stderr)
+                return 1
+        return guarded
+    return decorate

@@ -11,7 +11,6 @@ import pytest
 import torch
 
 from stacked_hourglass.toy_data import write_toy_mpii
-from tests.fixtures_checkpoints import write_stage_checkpoints
 from tests.twod_threed.fake_h36m import write_fake_h36m
 
 
@@ -23,9 +22,9 @@ def private_cache(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def checkpoints(tmp_path_factory) -> tuple[Path, Path]:
-    """(hourglass.pt, lifter.pt): untrained tiny networks."""
-    return write_stage_checkpoints(tmp_path_factory.mktemp("viz_checkpoints"))
+def checkpoints(stage_checkpoints) -> tuple[Path, Path]:
+    """(hourglass.pt, lifter.pt): untrained tiny networks (tests/conftest.py's)."""
+    return stage_checkpoints
 
 
 @pytest.fixture(scope="session")
