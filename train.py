@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 
+from bottom_up import train as bottom_up_train
 from generative_models import train as pose_gan_train
 from generative_models.prior import add_prior_options, check_prior_options, with_prior
 from options import TRAINING_GROUPS, Script, dispatch
@@ -27,6 +28,14 @@ SCRIPTS: dict[str, Script] = {
         run=with_prior(stitched_train.run_train), add_options=stitched_train.add_options,
         check=stitched_train.check_options, training=True, groups=TRAINING_GROUPS, extra_groups=PRIOR_OPTIONS,
         extra_checks=PRIOR_CHECKS),
+    "hourglass_coco": Script(
+        help="bottom-up hourglass with associative embedding on COCO person keypoints (every person of an image)",
+        run=bottom_up_train.train, add_options=bottom_up_train.add_options, check=bottom_up_train.check_options,
+        training=True, groups=(*TRAINING_GROUPS, "workers")),
+    "distill_hourglass": Script(
+        help="a smaller hourglass trained on ground truth mixed with a teacher's heatmaps (--teacher CKPT)",
+        run=bottom_up_train.distill, add_options=bottom_up_train.add_distill_options,
+        check=bottom_up_train.check_distill_options, training=True, groups=(*TRAINING_GROUPS, "workers")),
     "3d_pose_gan": Script(
         help="WGAN-GP 3D pose prior on Human3.6M-format 3D poses (generator + critic)",
         run=pose_gan_train.train, add_options=pose_gan_train.add_options,
