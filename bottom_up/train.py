@@ -105,6 +105,8 @@ def add_distill_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--teacher", required=True, help="checkpoint of the trained teacher (train.py hourglass_coco)")
     group.add_argument("--teacher_weight", type=float, default=0.5,
                        help="heatmap target = (1 - w) x ground truth + w x the teacher's heatmaps")
+    group.add_argument("--cache_dir", default=None,
+                       help="with a single-person (MPII) teacher: where hourglass_mpii's crop caches live")
     parser.set_defaults(stacks=1, features=64)
 
 
