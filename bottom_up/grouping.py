@@ -64,8 +64,9 @@ def match(values: np.ndarray, positions: np.ndarray, tags: np.ndarray, settings:
         if len(rows) > len(people):  # room for every peak to start a new person
             cost = np.concatenate([cost, np.full((len(rows), len(rows) - len(people)), 1e10)], axis=1)
         assigned_rows, assigned_cols = linear_sum_assignment(cost)
+        existing = len(people)  # columns past it are the padding for new people
         for r, c in zip(assigned_rows, assigned_cols):
-            if c < len(people) and distance[r, c] < settings.tag_threshold:
+            if c < existing and distance[r, c] < settings.tag_threshold:
                 people[c][joint] = rows[r]
                 person_tags[c].append(joint_tags[r])
             else:

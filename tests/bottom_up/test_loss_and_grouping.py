@@ -75,3 +75,15 @@ def test_ground_truth_grouping_takes_the_nearest_labelled_person():
     keypoints, scores = group_by_truth(heatmaps, truth)
     np.testing.assert_allclose(keypoints[:, :, 0], [[20] * 17, [5] * 17])
     np.testing.assert_allclose(scores, [0.6, 0.9], rtol=1e-6)
+
+
+def test_more_peaks_than_people_start_new_people():
+    """The nose has one peak, the left eye three (tags 0, 5, 9): two new people start at the eye."""
+    heatmaps, tags = torch.zeros(17, 16, 16), torch.zeros(17, 16, 16, 1)
+    heatmaps[0, 2, 2] = 0.8
+    for x, tag in ((2, 0.0), (8, 5.0), (13, 9.0)):
+        heatmaps[1, 5, x], tags[1, 5, x, 0] = 0.7, tag
+    keypoints, scores = group(heatmaps, tags, GroupingSettings(refine=False))
+    assert len(keypoints) == 3
+    first = keypoints[np.argmax(keypoints[:, 0, 2])]
+    assert tuple(first[1, :2]) == (2, 5) and first[0, 2] == pytest.approx(0.8)
