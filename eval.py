@@ -4,11 +4,16 @@ from __future__ import annotations
 import sys
 
 from action import evaluate as action_evaluate
+from bottom_up import coco_eval
 from options import Script, dispatch
 from stacked_hourglass import pckh_eval
 from twod_threed import evaluate as twod_threed_evaluate
 
 SCRIPTS: dict[str, Script] = {
+    "coco_AP": Script(
+        help="COCO keypoint AP / AR (pycocotools OKS) of a COCO results JSON against a COCO ground-truth file",
+        run=coco_eval.run_coco_ap, add_options=coco_eval.add_options, check=coco_eval.check_options,
+        groups=("output",)),
     "h36m_MPJPE": Script(
         help="MPJPE, P-MPJPE, N-MPJPE (and MPJVE for sequences) of 3D predictions per Human3.6M action",
         run=twod_threed_evaluate.run_h36m_mpjpe, add_options=twod_threed_evaluate.add_options,

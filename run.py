@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from action import run as action_run
+from bottom_up import run as bottom_up_run
 from options import Script, dispatch
 from stacked_hourglass import run as hourglass_run
 from stitched import export as onnx_export
@@ -22,6 +23,10 @@ SCRIPTS: dict[str, Script] = {
         help="2D joints with a trained stacked hourglass (.mat/.npz for eval.py mpii_PCKh); --video for a video",
         **video_run.or_video("hourglass", hourglass_run.run, hourglass_run.add_options, hourglass_run.check_options),
         groups=IMAGE_MODEL_GROUPS),
+    "hourglass_coco": Script(
+        help="every person's 2D keypoints in whole images with the bottom-up hourglass (COCO results JSON, boxes)",
+        run=bottom_up_run.run, add_options=bottom_up_run.add_options, check=bottom_up_run.check_options,
+        groups=("data", "output", "load", "device")),
     "stitched_mpii": Script(
         help="RGB images (or --video) -> 2D joints (px) and root-relative 3D joints (mm) with the stitched network",
         **video_run.or_video("stitched", stitched_run.run, stitched_run.add_options, stitched_run.check_options),

@@ -5,12 +5,14 @@ import sys
 
 from action import multitask_train
 from action import train as action_train
+from bottom_up import train as bottom_up_train
 from generative_models import train as pose_gan_train
 from generative_models.prior import add_prior_options, check_prior_options, with_prior
-from options import TRAINING_GROUPS, Script, dispatch
+from options import TRAINING_GROUPS, Script, dispatch, parse_script_options
 from stacked_hourglass import train as hourglass_train
 from stitched import train as stitched_train
 from twod_threed import train as twod_threed_train
+from utils.checkpoints import load_checkpoint
 
 # The pose prior (generative_models) regularises the 3D networks of the packages below it: the entry point joins them.
 PRIOR_OPTIONS, PRIOR_CHECKS = (add_prior_options,), (check_prior_options,)
@@ -29,6 +31,14 @@ SCRIPTS: dict[str, Script] = {
         run=with_prior(stitched_train.run_train), add_options=stitched_train.add_options,
         check=stitched_train.check_options, training=True, groups=TRAINING_GROUPS, extra_groups=PRIOR_OPTIONS,
         extra_checks=PRIOR_CHECKS),
+    "hourglass_coco": Script(
+        help="bottom-up hourglass with associative embedding on COCO person keypoints (every person of an image)",
+        run=bottom_up_train.train, add_options=bottom_up_train.add_options, check=bottom_up_train.check_options,
+        training=True, groups=(*TRAINING_GROUPS, "workers")),
+    "distill_hourglass": Script(
+        help="a smaller hourglass trained on ground truth mixed with a teacher's heatmaps (--teacher CKPT)",
+        run=lambda opts: distill_hourglass(opts), add_options=bottom_up_train.add_distill_options,
+        check=bottom_up_train.check_distill_options, training=True, groups=(*TRAINING_GROUPS, "workers")),
     "3d_pose_gan": Script(
         help="WGAN-GP 3D pose prior on Human3.6M-format 3D poses (generator + critic)",
         run=pose_gan_train.train, add_options=pose_gan_train.add_options,
@@ -43,6 +53,19 @@ SCRIPTS: dict[str, Script] = {
         run=multitask_train.run_train, add_options=multitask_train.add_options,
         check=multitask_train.check_options, training=True, groups=TRAINING_GROUPS),
 }
+
+
+def distill_hourglass(opts):
+    """The student of the teacher's kind: the bottom-up COCO model, or the single-person MPII hourglass, which takes
+    hourglass_mpii's defaults and the options written on this command line that it has (the student's size too)."""
+    teacher_kind = load_checkpoint(opts.teacher, map_location="cpu").get("kind")
+    if teacher_kind != hourglass_train.KIND:
+        return bottom_up_train.distill(opts)
+    single = parse_script_options("train", "hourglass_mpii", SCRIPTS["hourglass_mpii"], [])
+    for name in {*opts.given_options, "stacks", "features", "script", "given_options"}:
+        if hasattr(single, name):
+            setattr(single, name, getattr(opts, name))
+    return hourglass_train.train(single, opts.teacher, opts.teacher_weight)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,10 +24,15 @@ def heatmap_mse(predicted: torch.Tensor, target: torch.Tensor, weights: torch.Te
 
 
 def hourglass_loss(output: HourglassOutput, joints_hm: torch.Tensor, annotated: torch.Tensor, visible: torch.Tensor,
-                   settings: LossSettings) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
+                   settings: LossSettings, teacher_heatmaps: torch.Tensor | None = None, teacher_weight: float = 0.0
+                   ) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
     """output: the network's HourglassOutput; joints_hm (B, J, 2) heatmap px; annotated, visible (B, J).
+    teacher_heatmaps (B, J, H, W): distillation (Zhang et al. CVPR 2019), the target becomes
+    (1 - teacher_weight) x ground truth + teacher_weight x teacher.
     Returns (loss, logs, target heatmaps (B, J, H, W))."""
     targets, weights = gaussian_targets(joints_hm, annotated, settings.heatmap_res, settings.sigma)
+    if teacher_heatmaps is not None:
+        targets = (1 - teacher_weight) * targets + teacher_weight * teacher_heatmaps.float()
     stacks = output["heatmaps"] if settings.intermediate_supervision else output["heatmaps"][-1:]
     heatmap_loss = sum(heatmap_mse(h, targets, weights) for h in stacks)
     logs = {"heatmap_loss": heatmap_loss.detach()}

@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader
 
 from stacked_hourglass import transforms
 from stacked_hourglass.annotations import load_split, mpii_folder
-from stacked_hourglass.checkpoint import KIND, STRIDE, checkpoint_fields
+from stacked_hourglass.checkpoint import KIND, STRIDE, checkpoint_fields, load_hourglass
 from stacked_hourglass.dataset import (CropCacheDataset, JpegDataset, PoseDataset, SampleSettings, collate,
                                        worker_init)
 from stacked_hourglass.inference import HourglassPredictor, predict
@@ -26,6 +26,7 @@ from stacked_hourglass.model import HourglassConfig, HourglassNet, normalise_inp
 from stacked_hourglass.pictures import prediction_picture
 from stacked_hourglass.prepare import CACHE_NAME, CacheSpec, dataset_mean_std, prepare_split
 from utils.checkpoints import config_from_dict
+from utils.errors import InputError
 from utils.metrics import mpii_pckh_table
 from utils.paths import CACHE_DESCRIPTION
 from utils.sampling import EpochSampler
@@ -177,7 +178,9 @@ def make_validate(run: Run, valid_set: PoseDataset, opts, mean_rgb: torch.Tensor
     return validate
 
 
-def train(opts: argparse.Namespace) -> dict[str, float]:
+def train(opts: argparse.Namespace, teacher_path: str | None = None, teacher_weight: float = 0.0) -> dict[str, float]:
+    """Train; with `teacher_path` (a hourglass checkpoint) the heatmap target mixes ground truth and the
+    teacher's heatmaps (`train.py distill_hourglass`)."""
     run = start_run(RunSettings.from_options(opts), KIND)
     resume = run.resume_from
     run.keep_checkpoint_network(asdict(model_config(opts)), MODEL_OPTION_OF)
@@ -211,11 +214,23 @@ def train(opts: argparse.Namespace) -> dict[str, float]:
     loss_settings = LossSettings(config.heatmap_res, opts.sigma, config.intermediate_supervision,
                                  opts.joint_visibility_loss_coeff if config.predict_joint_visibility else 0.0)
 
+    teacher = load_hourglass(teacher_path, run.device) if teacher_path else None
+    if teacher is not None and teacher.config.heatmap_res != config.heatmap_res:
+        raise InputError(f"{teacher_path}: the teacher's heatmaps are {teacher.config.heatmap_res} px, the "
+                         f"student's {config.heatmap_res} px: give the same --input_res")
+
     def loss_fn(network: torch.nn.Module, batch: dict) -> tuple[torch.Tensor, dict]:
-        images = normalise_input(batch["image"].to(run.device, non_blocking=True), mean_t, std_t,
-                                 batch["colour_gain"] if train_set.settings.augment else None)
+        gain = batch["colour_gain"] if train_set.settings.augment else None
+        raw = batch["image"].to(run.device, non_blocking=True)
+        images = normalise_input(raw, mean_t, std_t, gain)
         device_batch = [batch[k].to(run.device) for k in ("joints_hm", "annotated", "visible")]
-        loss, logs, _ = hourglass_loss(network(images), *device_batch, loss_settings)
+        teacher_heatmaps = None
+        if teacher is not None:
+            with torch.no_grad():
+                teacher_input = normalise_input(raw, teacher.extras["mean_rgb"], teacher.extras["std_rgb"], gain)
+                teacher_heatmaps = teacher.model(teacher_input)["heatmaps"][-1]
+        loss, logs, _ = hourglass_loss(network(images), *device_batch, loss_settings, teacher_heatmaps,
+                                       teacher_weight)
         return loss, logs
 
     trainer: Trainer | None = None

@@ -6,6 +6,6 @@ generator (numpy, OpenCV) loads only when a dataset has to be made.
 """
 from __future__ import annotations
 
-from synthetic.cache import GENERATOR_VERSION, data_root, default_data_dir
+from synthetic.cache import GENERATOR_VERSION, coco_data_dir, coco_root, data_root, default_data_dir
 
-__all__ = ["GENERATOR_VERSION", "data_root", "default_data_dir"]
+__all__ = ["GENERATOR_VERSION", "coco_data_dir", "coco_root", "data_root", "default_data_dir"]

@@ -75,6 +75,48 @@ def default_data_dir(size: str = "small", seed: int = 0) -> Path:
     return target
 
 
+COCO_GENERATOR_VERSION = "1.0"  # synthetic.generate_coco's files
+
+
+def coco_data_dir(size: str = "small", seed: int = 0) -> Path:
+    """Root of the cached synthetic COCO person-keypoints split (coco/annotations, coco/{train,val}2017), made
+    on first use only: the MPII / Human3.6M dataset and `make demo` never pay for it."""
+    target = cache_dir("synthetic") / f"coco_{size}_seed{seed}"
+
+    def complete() -> bool:
+        try:
+            info = json.loads((target / "info.json").read_text())
+        except (OSError, ValueError):
+            return False
+        return info.get("version") == COCO_GENERATOR_VERSION and info.get("size") == size and info.get("seed") == seed
+
+    if not complete():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with _Lock(target.parent / f".{target.name}.lock"):
+            if not complete():
+                from synthetic.generate import default_workers
+                from synthetic.generate_coco import generate_coco
+
+                temporary = target.parent / f".{target.name}.tmp-{os.getpid()}"
+                _say(f"generating the {size} synthetic COCO split (seed {seed}) into {target}; this happens once")
+                try:
+                    generate_coco(temporary, size=size, seed=seed, workers=default_workers())
+                    shutil.rmtree(target, ignore_errors=True)
+                    os.rename(temporary, target)
+                finally:
+                    shutil.rmtree(temporary, ignore_errors=True)
+    if target not in _ANNOUNCED:
+        _ANNOUNCED.add(target)
+        _say(f"using the {size} synthetic COCO split (seed {seed}) at {target}")
+    return target
+
+
+def coco_root(data_dir: str | Path | None) -> Path:
+    """The COCO root a command reads (the folder holding annotations/): `--data_dir` when given, else the cached
+    synthetic COCO split (small, seed 0)."""
+    return Path(data_dir) if data_dir else coco_data_dir() / "coco"
+
+
 def data_root(data_dir: str | Path | None) -> Path:
     """The dataset root a command reads: `--data_dir` when given, else the embedded synthetic dataset (the small
     size, seed 0, generated once). The one place where the default of `--data_dir` is decided."""

@@ -184,8 +184,10 @@ STALL_SECONDS = 180  # a task (8 photos or one camera's frames) takes seconds; t
 #                     means the worker processes are stuck, and the remaining tasks are run here instead
 
 
-def _results(executor, pending: dict):
-    """Yield task results as they complete; if the workers break or stall, finish the remaining tasks here."""
+def _results(executor, pending: dict, run_task=None):
+    """Yield task results as they complete; if the workers break or stall, finish the remaining tasks here
+    (with `run_task`, default `_run_task`)."""
+    run_task = run_task or _run_task
     remaining = set(pending)
     while remaining:
         done, remaining = wait(remaining, timeout=STALL_SECONDS, return_when=FIRST_COMPLETED)
@@ -200,7 +202,7 @@ def _results(executor, pending: dict):
             for process in list((getattr(executor, "_processes", None) or {}).values()):
                 process.terminate()
             executor.shutdown(wait=False, cancel_futures=True)
-            yield from (_run_task(pending[future]) for future in remaining | failed)
+            yield from (run_task(pending[future]) for future in remaining | failed)
             return
 
 

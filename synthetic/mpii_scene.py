@@ -46,6 +46,9 @@ class MpiiImage:
     people: list[MpiiPerson]
     canvas: Canvas  # the clean render with its depth and id buffers, at `canvas_scale` x the image size
     canvas_scale: float
+    lens: Lens | None = None  # the photo's camera (full-size pixels)
+    points_cam: tuple[np.ndarray, ...] = ()  # per person (34, 3) camera-frame mm body points, in `people` order
+    girths: tuple[float, ...] = ()  # per person, the body shape's girth (flesh radii scale)
 
 
 def _random_pose(rng: np.random.Generator, shape: BodyShape) -> tuple[np.ndarray, float]:
@@ -125,15 +128,18 @@ def _keep_in_frame(points_cam: np.ndarray, offset: np.ndarray, lens: Lens, width
 
 
 def render_mpii_image(rng: np.random.Generator, size: tuple[int, int] | None = None,
-                      num_people: int | None = None, occluders: bool = True) -> MpiiImage:
-    """Draw one photo. size (width, height) and the number of people are drawn from `rng` unless given."""
+                      num_people: int | None = None, occluders: bool = True,
+                      render_scale: float = RENDER_SCALE) -> MpiiImage:
+    """Draw one photo. size (width, height) and the number of people are drawn from `rng` unless given.
+
+    render_scale: the canvas is drawn at this fraction of the photo's size, then resized (1.0 for small photos)."""
     if size is None:
         size = IMAGE_SIZES[rng.choice(len(IMAGE_SIZES), p=IMAGE_SIZE_WEIGHTS)]
     width, height = size
     num_people = num_people or int(rng.choice([1, 2, 3], p=[0.4, 0.35, 0.25]))
     lens = photo_lens(rng, width, height)
-    draw_lens = scaled_lens(lens, RENDER_SCALE)
-    canvas = Canvas.over(random_background(rng, round(height * RENDER_SCALE), round(width * RENDER_SCALE)))
+    draw_lens = scaled_lens(lens, render_scale)
+    canvas = Canvas.over(random_background(rng, round(height * render_scale), round(width * render_scale)))
     light = np.array([rng.uniform(-0.6, 0.6), rng.uniform(-1, -0.3), rng.uniform(-1, -0.4)])
     light /= np.linalg.norm(light)
     placed, boxes = [], []
@@ -166,11 +172,13 @@ def render_mpii_image(rng: np.random.Generator, size: tuple[int, int] | None = N
         draw_person(canvas, points_cam, shape, appearance, draw_lens, light, person)
     if occluders and rng.random() < 0.35:
         _add_occluder(rng, canvas, draw_lens, light, placed[rng.integers(len(placed))][2])
-    people = [_label(canvas, lens, points_cam, shape, RENDER_SCALE) for shape, _, points_cam, _ in placed]
+    people = [_label(canvas, lens, points_cam, shape, render_scale) for shape, _, points_cam, _ in placed]
     softened = add_noise(soften(canvas.image, rng.uniform(0.0, 0.6), rng.uniform(0.92, 1.08, 3)), rng,
                          rng.uniform(1, 6))
-    image = cv2.resize(softened, (width, height), interpolation=cv2.INTER_LINEAR)
-    return MpiiImage(image, people, canvas, RENDER_SCALE)
+    image = softened if softened.shape[:2] == (height, width) else cv2.resize(
+        softened, (width, height), interpolation=cv2.INTER_LINEAR)
+    return MpiiImage(image, people, canvas, render_scale, lens, tuple(p[2] for p in placed),
+                     tuple(p[0].girth for p in placed))
 
 
 def _add_occluder(rng: np.random.Generator, canvas: Canvas, lens: Lens, light: np.ndarray,

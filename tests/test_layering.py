@@ -4,6 +4,7 @@
     5  action              action recognition from pose sequences and the multitask pose + action network
     4  stitched            the joined network; may use everything below, the prior included
     3  generative_models   the pose prior, over the stages' data
+    3  bottom_up           many people per image: the hourglass with associative embedding, COCO keypoint AP
     2  stacked_hourglass, twod_threed   the stages: independent of each other
     1  synthetic           the embedded dataset generator; others use only its package API (`data_root`, ...)
     0  utils               shared by all, imports no package of ours
@@ -24,8 +25,8 @@ import synthetic
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ENTRY_POINTS = ("train", "run", "eval", "viz", "options", "demo")
 ENTRY_LAYER = 6
-LAYERS = {"utils": 0, "synthetic": 1, "stacked_hourglass": 2, "twod_threed": 2, "generative_models": 3, "stitched": 4,
-          "action": 5, **{name: ENTRY_LAYER for name in ENTRY_POINTS}}
+LAYERS = {"utils": 0, "synthetic": 1, "stacked_hourglass": 2, "twod_threed": 2, "generative_models": 3, "bottom_up": 3,
+          "stitched": 4, "action": 5, **{name: ENTRY_LAYER for name in ENTRY_POINTS}}
 CLIENTS = ("tests", "bench")
 
 
