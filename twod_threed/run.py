@@ -12,6 +12,8 @@ mapped to the lifter's joints, an approximation) or 32 (H36M-32).
 Output `O/predictions_3d.npz`: `poses_3d` (N, 17, 3) root-relative camera-frame mm in H36M-17 order (root = 0) with
 the input's names and fields; with `--process_as_video` rows are grouped by sequence and ordered by frame, and
 `sequence_names` (S,) / `sequence_index` (N,) say which sequence each row belongs to.
+A temporal lifter's checkpoint (`train.py 2d3d_h36m --temporal`) always works on sequences (as --process_as_video):
+each sequence's rows, in frame order, are lifted together, its ends padded with the end frames.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import torch
 
 from twod_threed.checkpoint import lift, load_lifter
 from twod_threed.inputs import JOINT_ORDERS, read_2d_input, row_names
+from twod_threed.temporal_lifting import KIND as TEMPORAL_KIND, checkpoint_kind, lift_sequences, load_temporal_lifter
 from utils.run_logging import get_logger
 from utils.skeletons import with_root
 
@@ -66,22 +69,41 @@ def sequence_order(meta: dict[str, np.ndarray], names: np.ndarray) -> tuple[np.n
     return order, sequence_names[np.argsort(first)], rank[index][order]
 
 
+def lift_temporal(path: str, device: str, joints_2d_px: np.ndarray, meta: dict[str, np.ndarray],
+                  names: np.ndarray) -> tuple[torch.Tensor, np.ndarray, np.ndarray, np.ndarray]:
+    """(poses (N, 16, 3) mm in row order, row order, sequence_names, sequence_index after reordering)."""
+    model, _, extras = load_temporal_lifter(path, device)
+    order, sequence_names, sequence_index = sequence_order(meta, names)
+    index = torch.as_tensor(sequence_index, dtype=torch.long)
+    starts = torch.cumsum(torch.bincount(index), 0) - torch.bincount(index)
+    position = torch.arange(len(index)) - starts[index]  # frame position inside its sequence
+    ordered = torch.as_tensor(joints_2d_px[order], dtype=torch.float32)
+    lifted = lift_sequences(model, extras["normaliser"], ordered, index, position)  # (N, 16, 3), in `order`
+    poses = torch.empty_like(lifted)
+    poses[torch.as_tensor(order)] = lifted
+    return poses, order, sequence_names, sequence_index
+
+
 def run_lifter(opts: argparse.Namespace) -> int:
-    model, _, extras = load_lifter(opts.load, opts.device)
-    normaliser = extras["normaliser"]
     joints_2d_px, meta = read_2d_input(opts.input, opts.joint_order, opts.subjects)
     names = row_names(meta, len(joints_2d_px))
-    poses = lift(model, normaliser, torch.as_tensor(joints_2d_px, dtype=torch.float32), opts.batch_size)
+    temporal = checkpoint_kind(opts.load) == TEMPORAL_KIND
+    if temporal:
+        poses, order, sequence_names, sequence_index = lift_temporal(opts.load, opts.device, joints_2d_px, meta, names)
+    else:
+        model, _, extras = load_lifter(opts.load, opts.device)
+        poses = lift(model, extras["normaliser"], torch.as_tensor(joints_2d_px, dtype=torch.float32), opts.batch_size)
     out = {"poses_3d": with_root(poses).cpu().numpy(), "joint_order": np.array("h36m17"), "names": names,
            **{k: v for k, v in meta.items() if k != "names"}}
-    if opts.process_as_video:
-        order, sequence_names, sequence_index = sequence_order(meta, names)
+    if opts.process_as_video or temporal:
+        if not temporal:
+            order, sequence_names, sequence_index = sequence_order(meta, names)
         out = {k: (v[order] if v.ndim and len(v) == len(names) else v) for k, v in out.items()}
         out.update(sequence_names=sequence_names, sequence_index=sequence_index)
     output = Path(opts.output_dir) / OUTPUT_NAME
     output.parent.mkdir(parents=True, exist_ok=True)
     np.savez(output, **out)
-    grouping = f" in {len(out['sequence_names'])} sequences" if opts.process_as_video else ""
+    grouping = f" in {len(out['sequence_names'])} sequences" if "sequence_names" in out else ""
     get_logger().info(f"run.py 2d3d_h36m: {len(names)} poses{grouping} -> {output} "
                       f"(poses_3d: root-relative mm, H36M-17 order)")
     return 0

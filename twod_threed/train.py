@@ -19,11 +19,14 @@ from twod_threed.data import CACHE_NAME, PosePairs, cache_key, load_pose_pairs
 from twod_threed.h36m_files import add_subject_options, check_subject_options
 from twod_threed.model import Lifter, LifterConfig, count_parameters
 from twod_threed.normalization import Normaliser
+from twod_threed.temporal import RECEPTIVE_FIELDS, TemporalLifter, TemporalLifterConfig, filter_widths_for
+from twod_threed import temporal_lifting
 from utils.atomic import save_torch_atomic
 from utils.checkpoints import config_from_dict
 from utils.errors import InputError
-from utils.metrics import h36m_errors_mm
+from utils.metrics import h36m_errors_mm, mpjve
 from utils.paths import cache_dir
+from utils.skeletons import with_root
 from utils.penalties import PosePenalty
 from utils.runs import RunSettings, start_run
 from utils.sampling import EpochSampler
@@ -54,6 +57,16 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--lr_decay", type=float, default=0.96, help="learning-rate factor every --lr_decay_steps")
     group.add_argument("--lr_decay_steps", type=int, default=100_000, help="steps between learning-rate decays")
     group.add_argument("--eval_batch_size", type=int, default=4096, help="poses per forward pass when testing")
+    temporal = parser.add_argument_group("temporal lifter (VideoPose3D)")
+    temporal.add_argument("--temporal", action="store_true",
+                          help="train the temporal lifter (dilated convolutions over --receptive_field frames of 2D "
+                               "poses) instead of the frame-wise one; --dropout then defaults to 0.25")
+    temporal.add_argument("--receptive_field", type=int, choices=RECEPTIVE_FIELDS, default=27,
+                          help="frames each 3D pose is lifted from (filter widths 3, dilations 1, 3, 9, ...)")
+    temporal.add_argument("--causal", action="store_true",
+                          help="predict a window's last frame: the network never sees later frames (real time)")
+    temporal.add_argument("--channels", type=int, default=TemporalLifterConfig.channels,
+                          help="convolution channels of the temporal lifter")
 
 
 def check_options(opts: argparse.Namespace) -> str | None:
@@ -65,6 +78,12 @@ def check_options(opts: argparse.Namespace) -> str | None:
         return "--linear_size must be positive, --num_stage and --max_norm non-negative"
     if opts.z_rotations_only and not opts.orthogonal_data_augmentation:
         return "--z_rotations_only only applies with --orthogonal_data_augmentation"
+    if opts.temporal and opts.orthogonal_data_augmentation:
+        return "--orthogonal_data_augmentation applies to the frame-wise lifter only (not with --temporal)"
+    if not opts.temporal and {"receptive_field", "causal", "channels"} & set(opts.given_options):
+        return "--receptive_field, --causal and --channels need --temporal"
+    if opts.channels <= 0:
+        return f"--channels must be positive, got {opts.channels}"
     if opts.lr_decay_steps <= 0 or not 0 < opts.lr_decay <= 1:
         return "--lr_decay must be in (0, 1] and --lr_decay_steps positive"
     return check_subject_options(opts)
@@ -85,7 +104,11 @@ def make_loss(normaliser: Normaliser, prior: PosePenalty | None):
     return loss_fn
 
 
-def model_config(opts: argparse.Namespace) -> LifterConfig:
+def model_config(opts: argparse.Namespace) -> LifterConfig | TemporalLifterConfig:
+    if opts.temporal:
+        dropout = opts.dropout if "dropout" in opts.given_options else TemporalLifterConfig.dropout
+        return TemporalLifterConfig(filter_widths=filter_widths_for(opts.receptive_field), channels=opts.channels,
+                                    dropout=dropout, causal=opts.causal)
     return LifterConfig(linear_size=opts.linear_size, num_stage=opts.num_stage, dropout=opts.dropout,
                         max_norm=opts.max_norm)
 
@@ -101,55 +124,92 @@ def make_normaliser(opts: argparse.Namespace, train: PosePairs) -> Normaliser:
     return normaliser
 
 
+def sequence_mpjve_mm(predicted_mm: torch.Tensor, truth_mm: torch.Tensor, sequence_index: torch.Tensor) -> float:
+    """MPJVE (mm per frame, 17 joints with the zero root) over consecutive rows of the same sequence; rows of a
+    sequence stored in frame order. predicted_mm, truth_mm: (N, 16, 3)."""
+    same = sequence_index[1:] == sequence_index[:-1]  # (N-1,)
+    if len(predicted_mm) < 2 or not bool(same.any()):
+        return float("nan")
+    velocity = mpjve(with_root(predicted_mm.double()), with_root(truth_mm.double()))  # (N-1,)
+    return float(velocity[same.to(velocity.device)].mean())
+
+
+def _network(opts: argparse.Namespace, run, train: PosePairs):
+    """(config, normaliser): the resumed checkpoint's when resuming, else from the options and the training set."""
+    if run.resume_from is None:
+        return model_config(opts), make_normaliser(opts, train)
+    config_class = TemporalLifterConfig if opts.temporal else LifterConfig
+    values = dict(run.resume_from["model_config"])
+    if opts.temporal:
+        values["filter_widths"] = tuple(values.get("filter_widths", ()))
+    config = config_from_dict(config_class, values, opts.load)
+    normaliser = Normaliser.from_state_dict(run.resume_from["normalisation"])
+    run.keep_checkpoint_network(asdict(model_config(opts)))
+    asked_dataset = opts.dataset_normalization
+    if "dataset_normalization" in opts.given_options and asked_dataset != (normaliser.mode == "dataset"):
+        run.close()
+        raise InputError(f"--dataset_normalization: {opts.load} (field normalisation.mode) holds a lifter with "
+                         f"'{normaliser.mode}' normalisation, which a resumed run keeps: drop the option")
+    return config, normaliser
+
+
 def run_train(opts: argparse.Namespace, prior: PosePenalty | None = None) -> int:
-    """Train the lifter; `prior` (the entry point passes the pose prior of --prior_checkpoint) adds its weight
-    (--prior_weight) x its loss on the predicted poses."""
-    run = start_run(RunSettings.from_options(opts), KIND)
+    """Train the lifter (frame-wise, or with --temporal the temporal one); `prior` (the entry point passes the pose
+    prior of --prior_checkpoint) adds its weight (--prior_weight) x its loss on the predicted poses."""
+    if opts.temporal and prior is not None:
+        raise InputError("--prior_checkpoint applies to the frame-wise lifter only (not with --temporal)")
+    run = start_run(RunSettings.from_options(opts), temporal_lifting.KIND if opts.temporal else KIND)
     train = load_pose_pairs(opts.data_dir, opts.train_subjects, opts.input_2d)
     test = load_pose_pairs(opts.data_dir, opts.test_subjects, opts.input_2d)
-    if run.resume_from is not None:  # the file's network shape and statistics win over the options
-        config = config_from_dict(LifterConfig, run.resume_from["model_config"], opts.load)
-        normaliser = Normaliser.from_state_dict(run.resume_from["normalisation"])
-        run.keep_checkpoint_network(asdict(model_config(opts)))
-        asked_dataset = opts.dataset_normalization
-        if "dataset_normalization" in opts.given_options and asked_dataset != (normaliser.mode == "dataset"):
-            run.close()
-            raise InputError(f"--dataset_normalization: {opts.load} (field normalisation.mode) holds a lifter with "
-                             f"'{normaliser.mode}' normalisation, which a resumed run keeps: drop the option")
-    else:
-        config = model_config(opts)
-        normaliser = make_normaliser(opts, train)
-    model = Lifter(config)
+    config, normaliser = _network(opts, run, train)
+    model = TemporalLifter(config) if opts.temporal else Lifter(config)
     mean_pose_mm = train.root_relative_mm.double().mean(0)  # (16, 3)
     baseline = h36m_errors_mm(mean_pose_mm.expand_as(test.root_relative_mm), test.root_relative_mm)["mpjpe_mm"]
-    run.logger.info(f"[{run.name}] {len(train)} training / {len(test)} test pairs; {count_parameters(model):,} "
-                    f"parameters; {normaliser.mode} normalisation; test MPJPE of the training mean pose "
-                    f"{baseline:.2f} mm")
+    shape = f"temporal, {config.receptive_field} frames{' causal' if config.causal else ''}" if opts.temporal \
+        else "frame-wise"
+    run.logger.info(f"[{run.name}] {len(train)} training / {len(test)} test pairs; {shape} lifter, "
+                    f"{count_parameters(model):,} parameters; {normaliser.mode} normalisation; test MPJPE of the "
+                    f"training mean pose {baseline:.2f} mm")
     run.logger.scalars({"mean_pose_mpjpe_mm": baseline}, 0, prefix="valid/")
     optimizer = build_optimizer(model.parameters(), "adam", run.learning_rate(), amsgrad=opts.use_amsprop)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=opts.lr_decay_steps, gamma=opts.lr_decay)
-    augmentation = (Augmentation(opts.flip_prob, opts.z_rotations_only) if opts.orthogonal_data_augmentation
-                    else None)
     sampler = EpochSampler(len(train), opts.batch_size, seed=opts.seed, rank=run.dist.rank,
                            world_size=run.dist.world_size)
     test_inputs, test_truth = test.joints_2d_px.to(run.device), test.root_relative_mm.to(run.device)
+    device_normaliser = normaliser.to(run.device)
 
-    def validate(model: Lifter) -> dict[str, float]:
-        return h36m_errors_mm(lift(model, normaliser.to(run.device), test_inputs, opts.eval_batch_size), test_truth)
+    def validate(model: nn.Module) -> dict[str, float]:
+        if opts.temporal:
+            predicted = temporal_lifting.lift_sequences(model, device_normaliser, test_inputs, test.sequence_index,
+                                                        test.frames)
+        else:
+            predicted = lift(model, device_normaliser, test_inputs, opts.eval_batch_size)
+        metrics = h36m_errors_mm(predicted, test_truth)
+        metrics["mpjve_mm"] = sequence_mpjve_mm(predicted, test_truth, test.sequence_index.to(run.device))
+        return metrics
 
     extra = {"train_mean_pose_mm": mean_pose_mm.float(), "mean_pose_mpjpe_mm": baseline,
              "train_subjects": list(opts.train_subjects), "test_subjects": list(opts.test_subjects)}
+    fields = (temporal_lifting.checkpoint_fields(config, normaliser, extra) if opts.temporal
+              else checkpoint_fields(config, normaliser, extra))
     settings = LoopSettings(epochs=opts.epochs, metric_name="mpjpe_mm", higher_is_better=False,
                             grad_clip=opts.grad_clip, checkpoint_every=opts.checkpoint_every,
-                            scheduler_per_step=True,
-                            checkpoint_fields=checkpoint_fields(config, normaliser, extra))
-    loss_fn = make_loss(normaliser.to(run.device), prior and prior.to(run.device))
-    trainer = Trainer(run, model, optimizer, loss_fn, sampler, LifterBatches(train, normaliser, run.device,
-                                                                               augmentation),
-                      validate, settings, scheduler=scheduler, after_step=Lifter.apply_max_norm)
+                            scheduler_per_step=True, checkpoint_fields=fields)
+    if opts.temporal:
+        batches = temporal_lifting.TemporalBatches(train.joints_2d_px, train.root_relative_mm, train.sequence_index,
+                                                   train.frames, normaliser, config, run.device)
+        loss_fn, after_step = temporal_lifting.temporal_mse_loss, None
+    else:
+        augmentation = (Augmentation(opts.flip_prob, opts.z_rotations_only) if opts.orthogonal_data_augmentation
+                        else None)
+        batches = LifterBatches(train, normaliser, run.device, augmentation)
+        loss_fn = make_loss(device_normaliser, prior and prior.to(run.device))
+        after_step = Lifter.apply_max_norm
+    trainer = Trainer(run, model, optimizer, loss_fn, sampler, batches, validate, settings, scheduler=scheduler,
+                      after_step=after_step)
     metrics = trainer.fit()
     if metrics:
-        run.logger.info(f"[{run.name}] test MPJPE {metrics['mpjpe_mm']:.2f} mm (P-MPJPE {metrics['p_mpjpe_mm']:.2f}) "
-                        f"vs {baseline:.2f} mm for the training mean pose")
+        run.logger.info(f"[{run.name}] test MPJPE {metrics['mpjpe_mm']:.2f} mm (P-MPJPE {metrics['p_mpjpe_mm']:.2f}, "
+                        f"MPJVE {metrics['mpjve_mm']:.2f}) vs {baseline:.2f} mm for the training mean pose")
     run.close()
     return 0
