@@ -6,6 +6,8 @@ the window's centre frame, or with `causal` its last frame (the network then nev
 Filter widths w_1..w_n give dilations 1, w_1, w_1 w_2, ...; R = w_1 x ... x w_n (3 x 3 x 3 = 27, 3^4 = 81, 3^5 = 243).
 Each block is a dilated convolution and a 1x1 convolution (BN, ReLU, dropout after each) with a residual connection
 that crops its input to the block's output frames (the centre, or with `causal` the latest ones).
+On exactly R frames (a training window) the network runs VideoPose3D's single-frame form: the same weights as
+undilated convolutions with stride w_i, computing only the frames the one output needs (tested to agree).
 """
 from __future__ import annotations
 
@@ -75,7 +77,13 @@ class TemporalBlock(nn.Module):
             nn.Conv1d(channels, channels, 1, bias=False), nn.BatchNorm1d(channels, momentum=0.1),
             nn.ReLU(inplace=True), nn.Dropout(dropout))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.width, self.causal = width, causal
+
+    def forward(self, x: torch.Tensor, strided: bool = False) -> torch.Tensor:
+        if strided:  # the frames of one output only: T = w x T_out in, T_out out
+            residual = x[:, :, (self.width - 1 if self.causal else self.width // 2)::self.width]  # (B, C, T / w)
+            convolved = nn.functional.conv1d(x, self.layers[0].weight, stride=self.width)  # (B, C, T / w)
+            return residual + self.layers[1:](convolved)
         frames_out = x.shape[2] - self.crop
         residual = x[:, :, self.skip_start:self.skip_start + frames_out]  # (B, C, T - crop)
         return residual + self.layers(x)  # (B, C, T - crop)
@@ -103,8 +111,16 @@ class TemporalLifter(nn.Module):
         assert joints_2d.dim() == 3 and joints_2d.shape[2] == self.config.input_size, tuple(joints_2d.shape)
         assert joints_2d.shape[1] >= self.config.receptive_field, \
             f"{joints_2d.shape[1]} frames, fewer than the receptive field {self.config.receptive_field}"
-        features = self.expand(joints_2d.transpose(1, 2))  # (B, C, T - w_1 + 1)
-        features = self.blocks(features)  # (B, C, T - R + 1)
+        x = joints_2d.transpose(1, 2)  # (B, J_in x 2, T)
+        strided = x.shape[2] == self.config.receptive_field
+        if strided:
+            width = self.config.filter_widths[0]
+            features = nn.functional.conv1d(x, self.expand[0].weight, stride=width)  # (B, C, R / w_1)
+            features = self.expand[1:](features)
+        else:
+            features = self.expand(x)  # (B, C, T - w_1 + 1)
+        for block in self.blocks:
+            features = block(features, strided)  # (B, C, T - R + 1) at the end
         return self.head(features).transpose(1, 2)  # (B, T - R + 1, output_size)
 
 

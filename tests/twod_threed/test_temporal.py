@@ -153,3 +153,15 @@ def test_temporal_options_are_checked(argv, message, capsys):
     with pytest.raises(SystemExit):
         train_entry.main(["2d3d_h36m", *argv])
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("widths, causal", [((5, 3), False), ((3, 3, 3), True)])
+def test_single_window_form_equals_the_dilated_network(widths, causal):
+    """On exactly R frames the strided (single-output) form gives the dilated network's output for that window."""
+    model = _model(widths, causal=causal)
+    rf = receptive_field(widths)
+    x = torch.randn(2, rf + 6, 32)
+    with torch.no_grad():
+        full = model(x)  # (2, 7, 48)
+        for t in (0, 3, 6):
+            torch.testing.assert_close(model(x[:, t:t + rf])[:, 0], full[:, t], rtol=1e-5, atol=1e-5)
