@@ -15,6 +15,10 @@ SCRIPTS: dict[str, Script] = {
         help="lift 2D poses (npz/json, H36M or MPII order) to root-relative 3D poses with a lifter checkpoint",
         run=twod_threed_run.run_lifter, add_options=twod_threed_run.add_options,
         check=twod_threed_run.check_options, groups=("output", "load", "device", "batches")),
+    "2d3d_eva": Script(
+        help="lift HumanEva-I 2D poses (VideoPose3D layout) to root-relative 3D with a lifter checkpoint",
+        run=twod_threed_run.run_lifter_eva, add_options=twod_threed_run.add_eva_options,
+        check=twod_threed_run.check_options, groups=("data", "output", "load", "device", "batches")),
     "hourglass_mpii": Script(
         help="2D joints with a trained stacked hourglass (.mat/.npz for eval.py mpii_PCKh)",
         run=hourglass_run.run, add_options=hourglass_run.add_options, check=hourglass_run.check_options,

@@ -22,6 +22,10 @@ SCRIPTS: dict[str, Script] = {
         run=with_prior(twod_threed_train.run_train), add_options=twod_threed_train.add_options,
         check=twod_threed_train.check_options, training=True, groups=TRAINING_GROUPS, extra_groups=PRIOR_OPTIONS,
         extra_checks=PRIOR_CHECKS),
+    "2d3d_eva": Script(
+        help="lifter on HumanEva-I (VideoPose3D layout): 2D joints (px) -> root-relative 3D (mm); --temporal",
+        run=twod_threed_train.run_train_eva, add_options=twod_threed_train.add_eva_options,
+        check=twod_threed_train.check_eva_options, training=True, groups=TRAINING_GROUPS),
     "stitched_h36m": Script(
         help="fine-tune the stitched RGB -> 3D network end to end on Human3.6M-format frames",
         run=with_prior(stitched_train.run_train), add_options=stitched_train.add_options,

@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from synthetic.cache import humaneva_root
+from twod_threed import humaneva_files
 from twod_threed.checkpoint import lift, load_lifter
 from twod_threed.inputs import JOINT_ORDERS, read_2d_input, row_names
 from twod_threed.temporal_lifting import KIND as TEMPORAL_KIND, checkpoint_kind, lift_sequences, load_temporal_lifter
@@ -106,4 +108,45 @@ def run_lifter(opts: argparse.Namespace) -> int:
     grouping = f" in {len(out['sequence_names'])} sequences" if "sequence_names" in out else ""
     get_logger().info(f"run.py 2d3d_h36m: {len(names)} poses{grouping} -> {output} "
                       f"(poses_3d: root-relative mm, H36M-17 order)")
+    return 0
+
+
+def add_eva_options(parser: argparse.ArgumentParser) -> None:
+    parser.set_defaults(batch_size=1024)
+    group = parser.add_argument_group("2d3d_eva")
+    group.add_argument("--input", default="gt",
+                       help="2D poses: 'gt' (the dataset's data_2d_humaneva15_gt.npz) or a "
+                            "data_2d_humaneva15_<source>.npz (run.py hourglass_eva writes one)")
+    group.add_argument("--subjects", nargs="+", default=list(humaneva_files.TEST_SUBJECTS),
+                       help="HumanEva-I takes to lift (default: the Validate ones)")
+    group.add_argument("--actions", nargs="+", default=list(humaneva_files.EVAL_ACTIONS),
+                       help="action groups to lift (Walking Jog Box; 'all' for every action)")
+
+
+def run_lifter_eva(opts: argparse.Namespace) -> int:
+    """HumanEva-I: lift every sequence of `--subjects` (frame-wise or temporal checkpoint) and write
+    predictions_3d.npz with the dataset's ground truth: poses_3d / ground_truth_3d (N, 15, 3) root-relative
+    camera-frame mm (HumanEva-15, root zero), subjects, actions, cameras, frames, sequence_names, sequence_index."""
+    folder = humaneva_root(opts.data_dir)
+    actions = None if opts.actions == ["all"] else tuple(opts.actions)
+    pairs = humaneva_files.load_humaneva_pairs(folder, tuple(opts.subjects), opts.input, actions)
+    if checkpoint_kind(opts.load) == TEMPORAL_KIND:
+        model, _, extras = load_temporal_lifter(opts.load, opts.device)
+        poses = lift_sequences(model, extras["normaliser"], pairs.joints_2d_px, pairs.sequence_index, pairs.frames)
+    else:
+        model, _, extras = load_lifter(opts.load, opts.device)
+        poses = lift(model, extras["normaliser"], pairs.joints_2d_px, opts.batch_size)
+    zero = torch.zeros(len(poses), 1, 3)
+    index = pairs.sequence_index.numpy()
+    out = {"poses_3d": torch.cat([zero, poses.cpu()], 1).numpy(),
+           "ground_truth_3d": torch.cat([zero, pairs.root_relative_mm], 1).numpy(),
+           "joint_order": np.array("humaneva15"), "subjects": np.array([s for s, _, _ in pairs.sequences])[index],
+           "actions": np.array([a for _, a, _ in pairs.sequences])[index],
+           "cameras": np.array([c for _, _, c in pairs.sequences])[index], "frames": pairs.frames.numpy(),
+           "sequence_names": np.array(["/".join(key) for key in pairs.sequences]), "sequence_index": index}
+    output = Path(opts.output_dir) / OUTPUT_NAME
+    output.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(output, **out)
+    get_logger().info(f"run.py 2d3d_eva: {len(poses)} poses in {len(pairs.sequences)} sequences -> {output} "
+                      f"(poses_3d: root-relative mm, HumanEva-15 order)")
     return 0
