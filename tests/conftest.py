@@ -27,3 +27,14 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def tiny_humaneva(tmp_path_factory) -> Path:
+    """The tiny synthetic HumanEva-I dataset (3 subjects x 2 takes x 5 actions, 32-40 frames, 4 rendered per camera);
+    returns its humaneva/ folder."""
+    from synthetic.write_humaneva import generate_humaneva
+
+    root = tmp_path_factory.mktemp("humaneva")
+    generate_humaneva(root, "tiny", seed=0, progress=False)
+    return root / "humaneva"

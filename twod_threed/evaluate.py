@@ -23,7 +23,7 @@ import torch
 from twod_threed.data import load_pose_pairs, rows_by_name
 from twod_threed.h36m_files import frame_names
 from utils.errors import InputError
-from utils.metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
+from utils.metrics import mpjpe, n_mpjpe, p_mpjpe, velocity_errors
 from utils.run_logging import get_logger
 from utils.skeletons import H36M17
 
@@ -106,15 +106,6 @@ def ground_truth_for(predictions: dict[str, np.ndarray], path: Path, ground_trut
     rows = rows_by_name(names, pairs.names(), data_dir or "the embedded dataset")
     truth = pairs.root_relative_mm[torch.as_tensor(rows)].double().numpy()
     return as_h36m17(truth, path, "ground truth"), f"dataset {data_dir or '(embedded default)'}, subjects {subjects}"
-
-
-def velocity_errors(pred: np.ndarray, gt: np.ndarray, sequence_index: np.ndarray,
-                    frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """MPJVE terms: (M,) mm between consecutive frames of each sequence and the (M,) row each belongs to (the later
-    frame). pred, gt: (N, J, 3); sequence_index, frames: (N,)."""
-    order = np.lexsort((frames, sequence_index))
-    same_sequence = sequence_index[order][1:] == sequence_index[order][:-1]  # (N-1,)
-    return mpjve(pred[order], gt[order])[same_sequence], order[1:][same_sequence]  # rows in time order: (N-1,)
 
 
 def evaluate_poses(pred: np.ndarray, gt: np.ndarray, actions: np.ndarray, include_root: bool = True,

@@ -16,9 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from twod_threed.humaneva_files import EVAL_ACTIONS, action_group
-from twod_threed.evaluate import velocity_errors
 from utils.errors import InputError
-from utils.metrics import mpjpe, p_mpjpe
+from utils.metrics import mpjpe, p_mpjpe, velocity_errors
 from utils.npz import load_npz
 from utils.run_logging import get_logger
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from synthetic.cache import humaneva_root
+from synthetic import humaneva_root
 from twod_threed import humaneva_files
 from twod_threed.checkpoint import lift, load_lifter
 from twod_threed.inputs import JOINT_ORDERS, read_2d_input, row_names

@@ -14,7 +14,7 @@ from dataclasses import asdict
 import torch
 from torch import nn
 
-from synthetic.cache import humaneva_root
+from synthetic import humaneva_root
 
 from twod_threed.batches import Augmentation, LifterBatches, mse_loss
 from twod_threed import humaneva_files
