@@ -5,7 +5,7 @@ The real HumanEva-I (as VideoPose3D prepares it) has subjects 'Train/S1' ... 'Va
 per subject. Here the 15 joints are those of the generator's Human3.6M-32 bodies (`HUMANEVA15_FROM_H36M32`), the
 motions come from `motions.py` (Walking; Jog = Walking played 1.8x faster; Box = Discussion's arm work; Gestures =
 Directions; ThrowCatch = Purchases' reaching), and each sequence and camera gets a run of consecutive rendered
-frames, so clip-based 2D training has video. Everything draws from streams keyed by (seed, 21, ...), apart from those
+frames (the same frames in the three cameras), so clip-based 2D training has video. Everything draws from streams keyed by (seed, 21, ...), apart from those
 of the MPII and Human3.6M parts: generating HumanEva changes none of their bytes.
 """
 from __future__ import annotations
@@ -101,10 +101,9 @@ def studio_view(subject: str, camera: Camera, seed: int) -> StudioView:
     return StudioView(camera, raw, soften(raw, blur_sigma, cast), blur_sigma, cast)
 
 
-def clip_start(subject: str, split: str, action: str, camera_id: str, frames: int, clip_frames: int,
-               seed: int) -> int:
-    rng = np.random.default_rng([seed, 21, 6, subject_number(subject), SPLITS.index(split), ACTIONS.index(action),
-                                 CAMERA_IDS.index(camera_id)])
+def clip_start(subject: str, split: str, action: str, frames: int, clip_frames: int, seed: int) -> int:
+    """First frame of the take's rendered clip: the same for the three cameras (synchronised video)."""
+    rng = np.random.default_rng([seed, 21, 6, subject_number(subject), SPLITS.index(split), ACTIONS.index(action)])
     return int(rng.integers(0, max(frames - clip_frames, 0) + 1))
 
 

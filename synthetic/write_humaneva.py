@@ -62,8 +62,8 @@ def generate_humaneva(root: str | Path, size: str = "small", seed: int = 0, prog
         positions_3d.setdefault(name, {})[action] = (joints / 1000.0).astype(np.float32)
         positions_2d.setdefault(name, {})[action] = [rigs[subject][c].project_world(joints).astype(np.float32)
                                                      for c in CAMERA_IDS]
+        start = clip_start(subject, split, action, frames, config.clip_frames, seed)
         for camera_id in CAMERA_IDS:
-            start = clip_start(subject, split, action, camera_id, frames, config.clip_frames, seed)
             for frame in range(start, min(start + config.clip_frames, frames)):
                 image = frame_image(name, action, camera_id, frame)
                 key = (SPLITS.index(split), int(subject[1:]), ACTIONS.index(action), CAMERA_IDS.index(camera_id),
