@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from options import Script, dispatch
+from stacked_hourglass import eva as hourglass_eva
 from stacked_hourglass import run as hourglass_run
 from stitched import run as stitched_run
 from twod_threed import run as twod_threed_run
@@ -23,6 +24,10 @@ SCRIPTS: dict[str, Script] = {
         help="2D joints with a trained stacked hourglass (.mat/.npz for eval.py mpii_PCKh)",
         run=hourglass_run.run, add_options=hourglass_run.add_options, check=hourglass_run.check_options,
         groups=IMAGE_MODEL_GROUPS),
+    "hourglass_eva": Script(
+        help="2D joints of HumanEva-I frames with a clip hourglass, in VideoPose3D's 2D layout (feeds 2d3d_eva)",
+        run=hourglass_eva.run, add_options=hourglass_eva.add_run_options, check=hourglass_eva.check_run_options,
+        groups=("data", "output", "load", "device")),
     "stitched_mpii": Script(
         help="RGB images -> 2D joints (px) and root-relative 3D joints (mm) with the stitched network",
         run=stitched_run.run, add_options=stitched_run.add_options, check=stitched_run.check_options,

@@ -6,6 +6,7 @@ import sys
 from generative_models import train as pose_gan_train
 from generative_models.prior import add_prior_options, check_prior_options, with_prior
 from options import TRAINING_GROUPS, Script, dispatch
+from stacked_hourglass import eva as hourglass_eva
 from stacked_hourglass import train as hourglass_train
 from stitched import train as stitched_train
 from twod_threed import train as twod_threed_train
@@ -17,6 +18,10 @@ SCRIPTS: dict[str, Script] = {
         help="stacked hourglass on MPII-format data (RGB -> 2D heatmaps)",
         run=hourglass_train.train, add_options=hourglass_train.add_options,
         check=hourglass_train.check_options, training=True, groups=(*TRAINING_GROUPS, "workers")),
+    "hourglass_eva": Script(
+        help="stacked hourglass on HumanEva-I video clips (shared per frame; --temporal fuses heatmaps over time)",
+        run=hourglass_eva.train, add_options=hourglass_eva.add_options, check=hourglass_eva.check_options,
+        training=True, groups=TRAINING_GROUPS),
     "2d3d_h36m": Script(
         help="3D pose baseline on Human3.6M: 2D joints (px) -> root-relative 3D joints (mm)",
         run=with_prior(twod_threed_train.run_train), add_options=twod_threed_train.add_options,

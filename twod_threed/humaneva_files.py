@@ -80,6 +80,14 @@ def read_humaneva_2d(path: str | Path) -> dict[tuple[str, str], list[np.ndarray]
     return keypoints
 
 
+def read_frame_starts(path: str | Path) -> dict[str, dict[str, int]] | None:
+    """metadata['frame_start'] of a 2D file that covers part of each take (run.py hourglass_eva: the rendered clip):
+    {subject: {action: first frame}}; None for files of whole takes."""
+    metadata = load_npz(Path(path)).get("metadata")
+    value = metadata.item() if metadata is not None and metadata.dtype == object and metadata.ndim == 0 else None
+    return value.get("frame_start") if isinstance(value, dict) else None
+
+
 def read_humaneva_cameras(path: Path) -> dict[str, list[Camera]]:
     """{'S1': [C1, C2, C3]} from a humaneva_cameras.json (VideoPose3D's extrinsics convention)."""
     try:
@@ -113,12 +121,18 @@ def load_humaneva_pairs(folder: str | Path, subjects: tuple[str, ...], input_2d:
     poses = read_humaneva_3d(folder / FILE_3D)
     path_2d = folder / FILE_2D_GT if input_2d == "gt" else Path(input_2d)
     keypoints = read_humaneva_2d(path_2d)
+    starts = read_frame_starts(path_2d)  # a file of clips: takes without 2D are left out
     cameras = cameras_for(folder)
     columns: dict[str, list] = {"rel": [], "px": [], "root": [], "seq": [], "frame": []}
     sequences = []
     for (subject, action), world_mm in sorted(poses.items()):
         if subject not in subjects or (actions is not None and action_group(action) not in actions):
             continue
+        if starts is not None:
+            if (subject, action) not in keypoints:
+                continue
+            first = int(starts[subject][action])
+            world_mm = world_mm[first:first + len(keypoints[(subject, action)][0])]
         if (subject, action) not in keypoints:
             raise InputError(f"{path_2d}: positions_2d has no sequence '{subject}' '{action}'")
         if _base_subject(subject) not in cameras:
@@ -131,7 +145,7 @@ def load_humaneva_pairs(folder: str | Path, subjects: tuple[str, ...], input_2d:
             columns["px"].append(joints_2d[:count])
             columns["root"].append(camera_mm[:count, 0])
             columns["seq"].append(np.full(count, len(sequences)))
-            columns["frame"].append(np.arange(count))
+            columns["frame"].append(np.arange(count))  # positions in the 2D file's rows
             sequences.append((subject, action, camera.name))
     if not sequences:
         raise InputError(f"{folder}: no HumanEva sequences for subjects {list(subjects)} and actions "
