@@ -6,6 +6,7 @@ import sys
 from action import run as action_run
 from bottom_up import run as bottom_up_run
 from options import Script, dispatch
+from stacked_hourglass import eva as hourglass_eva
 from stacked_hourglass import run as hourglass_run
 from stitched import export as onnx_export
 from stitched import run as stitched_run
@@ -19,6 +20,10 @@ SCRIPTS: dict[str, Script] = {
         help="lift 2D poses (npz/json, H36M or MPII order) to root-relative 3D poses with a lifter checkpoint",
         run=twod_threed_run.run_lifter, add_options=twod_threed_run.add_options,
         check=twod_threed_run.check_options, groups=("output", "load", "device", "batches")),
+    "2d3d_eva": Script(
+        help="lift HumanEva-I 2D poses (VideoPose3D layout) to root-relative 3D with a lifter checkpoint",
+        run=twod_threed_run.run_lifter_eva, add_options=twod_threed_run.add_eva_options,
+        check=twod_threed_run.check_options, groups=("data", "output", "load", "device", "batches")),
     "hourglass_mpii": Script(
         help="2D joints with a trained stacked hourglass (.mat/.npz for eval.py mpii_PCKh); --video for a video",
         **video_run.or_video("hourglass", hourglass_run.run, hourglass_run.add_options, hourglass_run.check_options),
@@ -26,6 +31,10 @@ SCRIPTS: dict[str, Script] = {
     "hourglass_coco": Script(
         help="every person's 2D keypoints in whole images with the bottom-up hourglass (COCO results JSON, boxes)",
         run=bottom_up_run.run, add_options=bottom_up_run.add_options, check=bottom_up_run.check_options,
+        groups=("data", "output", "load", "device")),
+    "hourglass_eva": Script(
+        help="2D joints of HumanEva-I frames with a clip hourglass, in VideoPose3D's 2D layout (feeds 2d3d_eva)",
+        run=hourglass_eva.run, add_options=hourglass_eva.add_run_options, check=hourglass_eva.check_run_options,
         groups=("data", "output", "load", "device")),
     "stitched_mpii": Script(
         help="RGB images (or --video) -> 2D joints (px) and root-relative 3D joints (mm) with the stitched network",

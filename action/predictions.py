@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from action.labels import action_name
-from utils.atomic import write_text_atomic
+from utils.atomic import save_npz_atomic, write_text_atomic
 from utils.errors import InputError
 
 
@@ -45,13 +45,11 @@ def write_predictions(predictions: ClipPredictions, path: str | Path) -> Path:
                  for c, t, p, row in zip(predictions.clip_names, true_names, predicted, predictions.scores)]
         return write_text_atomic(json.dumps({"class_names": list(predictions.class_names), "source":
                                              predictions.source, "clips": clips}, indent=1), path)
-    with open(path, "wb") as handle:
-        np.savez(handle, clip_names=np.asarray(predictions.clip_names, dtype=str),
-                 scores=predictions.scores, class_names=names.astype(str),
-                 labels=predictions.labels.astype(np.int64), predicted=predicted.astype(np.int64),
-                 predicted_names=names[predicted].astype(str), true_names=true_names.astype(str),
-                 source=np.array(predictions.source))
-    return path
+    return save_npz_atomic(path, clip_names=np.asarray(predictions.clip_names, dtype=str),
+                           scores=predictions.scores, class_names=names.astype(str),
+                           labels=predictions.labels.astype(np.int64), predicted=predicted.astype(np.int64),
+                           predicted_names=names[predicted].astype(str), true_names=true_names.astype(str),
+                           source=np.array(predictions.source))
 
 
 def _labels_from_names(clip_names: np.ndarray, class_names: list[str], path: Path) -> np.ndarray:

@@ -140,3 +140,47 @@ def _generate_into(target: Path, size: str, seed: int, remove_leftovers: bool) -
         os.rename(temporary, target)
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
+
+
+HUMANEVA_VERSION = "1.0"  # synthetic.write_humaneva.HUMANEVA_VERSION (kept here: this module imports no generator)
+
+
+def humaneva_data_dir(size: str = "small", seed: int = 0) -> Path:
+    """Root of the cached synthetic HumanEva-I dataset (humaneva/, info.json), generated the first time a HumanEva
+    command asks: its own cache entry `synthetic/humaneva_<size>_seed<seed>/`, so the other commands never pay."""
+    target = cache_dir("synthetic") / f"humaneva_{size}_seed{seed}"
+
+    def complete() -> bool:
+        try:
+            info = json.loads((target / "info.json").read_text())
+        except (OSError, ValueError):
+            return False
+        return info.get("version") == HUMANEVA_VERSION and info.get("size") == size and info.get("seed") == seed
+
+    if not complete():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with _Lock(target.parent / f".{target.name}.lock"):
+            if not complete():
+                from synthetic.write_humaneva import generate_humaneva
+
+                temporary = target.parent / f".{target.name}.tmp-{os.getpid()}"
+                _say(f"generating the {size} synthetic HumanEva-I dataset (seed {seed}) into {target}; this happens "
+                     f"once")
+                try:
+                    generate_humaneva(temporary, size, seed)
+                    shutil.rmtree(target, ignore_errors=True)
+                    os.rename(temporary, target)
+                finally:
+                    shutil.rmtree(temporary, ignore_errors=True)
+    if target not in _ANNOUNCED:
+        _ANNOUNCED.add(target)
+        _say(f"using the {size} synthetic HumanEva-I dataset (seed {seed}) at {target}")
+    return target
+
+
+def humaneva_root(data_dir: str | Path | None) -> Path:
+    """The folder holding data_3d_humaneva15.npz: `--data_dir` (itself or its humaneva/), else the embedded one."""
+    if not data_dir:
+        return humaneva_data_dir() / "humaneva"
+    folder = Path(data_dir)
+    return folder / "humaneva" if (folder / "humaneva").is_dir() else folder

@@ -56,3 +56,14 @@ def fake_h36m(tmp_path_factory) -> Path:
     from tests.twod_threed.fake_h36m import write_fake_h36m
 
     return write_fake_h36m(tmp_path_factory.mktemp("fake_h36m"), subjects=(1, 5, 9, 11), frames=40, layout="both")
+
+
+@pytest.fixture(scope="session")
+def tiny_humaneva(tmp_path_factory) -> Path:
+    """The tiny synthetic HumanEva-I dataset (3 subjects x 2 takes x 5 actions, 32-40 frames, 4 rendered per camera);
+    returns its humaneva/ folder."""
+    from synthetic.write_humaneva import generate_humaneva
+
+    root = tmp_path_factory.mktemp("humaneva")
+    generate_humaneva(root, "tiny", seed=0, progress=False)
+    return root / "humaneva"

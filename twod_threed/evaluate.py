@@ -24,7 +24,7 @@ from twod_threed.data import load_pose_pairs, rows_by_name
 from twod_threed.h36m_files import frame_names
 from utils.atomic import save_figure_atomic, write_text_atomic
 from utils.errors import InputError
-from utils.metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
+from utils.metrics import mpjpe, n_mpjpe, p_mpjpe, velocity_errors
 from utils.run_logging import get_logger
 from utils.skeletons import H36M17
 from utils.validation import unit_scale_hint
@@ -122,15 +122,6 @@ def warn_fewer_rows(scored: int, available: int, source: Path | str) -> None:
     if scored < available:
         get_logger().warning(f"warning: scoring {scored} of the {available} ground-truth rows of {source} "
                              f"({available - scored} have no prediction); the figures are of that subset")
-
-
-def velocity_errors(pred: np.ndarray, gt: np.ndarray, sequence_index: np.ndarray,
-                    frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """MPJVE terms: (M,) mm between consecutive frames of each sequence and the (M,) row each belongs to (the later
-    frame). pred, gt: (N, J, 3); sequence_index, frames: (N,)."""
-    order = np.lexsort((frames, sequence_index))
-    same_sequence = sequence_index[order][1:] == sequence_index[order][:-1]  # (N-1,)
-    return mpjve(pred[order], gt[order])[same_sequence], order[1:][same_sequence]  # rows in time order: (N-1,)
 
 
 def evaluate_poses(pred: np.ndarray, gt: np.ndarray, actions: np.ndarray, include_root: bool = True,

@@ -11,7 +11,8 @@ checkpoint (`Normaliser.state_dict()`).
 - 3D output (both modes): root-relative mm standardised per dimension with the training set's mean and std.
 
 Tensors: 2D joints (B, 16, 2) px in H36M16_2D order <-> (B, 32); 3D joints (B, 16, 3) mm in H36M16_3D order,
-root-relative, camera frame <-> (B, 48). Every function is a differentiable torch op.
+root-relative, camera frame <-> (B, 48). Every function is a differentiable torch op. Other skeletons (HumanEva-I:
+15 joints in, 14 out) work the same way: the joint counts are those of the statistics.
 """
 from __future__ import annotations
 
@@ -31,18 +32,19 @@ def per_instance_2d(joints_2d_px: torch.Tensor) -> torch.Tensor:
 
 def dataset_statistics(joints_2d_px: torch.Tensor, root_relative_mm: torch.Tensor,
                        mode: str) -> dict[str, torch.Tensor]:
-    """The four statistics of `mode` from training data: joints_2d_px (N, 16, 2), root_relative_mm (N, 16, 3).
+    """The four statistics of `mode` from training data: joints_2d_px (N, J, 2), root_relative_mm (N, K, 3).
 
     Returns float32 {mean_2d (32,), std_2d (32,)} of the 2D after the mode's per-pose step (px in "dataset" mode,
     unitless in "per_instance" mode) and {mean_3d (48,), std_3d (48,)} in mm; computed in float64.
     """
     assert mode in MODES, mode
     n = joints_2d_px.shape[0]
-    assert root_relative_mm.shape == (n, 16, 3) and joints_2d_px.shape == (n, 16, 2)
+    assert root_relative_mm.dim() == 3 and root_relative_mm.shape[0] == n and root_relative_mm.shape[2] == 3
+    assert joints_2d_px.dim() == 3 and joints_2d_px.shape[2] == 2
     if mode == "per_instance":
         joints_2d_px = per_instance_2d(joints_2d_px.double())
-    flat_2d = joints_2d_px.reshape(n, 32).double()
-    flat_3d = root_relative_mm.reshape(n, 48).double()
+    flat_2d = joints_2d_px.reshape(n, -1).double()
+    flat_3d = root_relative_mm.reshape(n, -1).double()
     return {"mean_2d": flat_2d.mean(0).float(), "std_2d": flat_2d.std(0).clamp_min(_MIN_STD).float(),
             "mean_3d": flat_3d.mean(0).float(), "std_3d": flat_3d.std(0).clamp_min(_MIN_STD).float()}
 
@@ -53,8 +55,10 @@ class Normaliser:
     def __init__(self, mode: str, mean_2d: torch.Tensor, std_2d: torch.Tensor, mean_3d: torch.Tensor,
                  std_3d: torch.Tensor):
         assert mode in MODES, f"unknown normalisation mode '{mode}' (expected one of {MODES})"
-        assert mean_2d.shape == std_2d.shape == (32,) and mean_3d.shape == std_3d.shape == (48,)
+        assert mean_2d.shape == std_2d.shape and mean_3d.shape == std_3d.shape and mean_2d.dim() == 1
+        assert mean_2d.shape[0] % 2 == 0 and mean_3d.shape[0] % 3 == 0, (mean_2d.shape, mean_3d.shape)
         self.mode = mode
+        self.joints_2d, self.joints_3d = mean_2d.shape[0] // 2, mean_3d.shape[0] // 3  # 16, 16 for Human3.6M
         self.mean_2d, self.std_2d, self.mean_3d, self.std_3d = mean_2d, std_2d, mean_3d, std_3d
 
     @classmethod
@@ -76,19 +80,20 @@ class Normaliser:
 
     def normalise_2d(self, joints_2d_px: torch.Tensor) -> torch.Tensor:
         """(B, 16, 2) px, H36M16_2D order -> (B, 32) network input."""
-        assert joints_2d_px.dim() == 3 and joints_2d_px.shape[1:] == (16, 2), tuple(joints_2d_px.shape)
+        assert joints_2d_px.dim() == 3 and joints_2d_px.shape[1:] == (self.joints_2d, 2), tuple(joints_2d_px.shape)
         if self.mode == "per_instance":
             joints_2d_px = per_instance_2d(joints_2d_px)
-        flat = joints_2d_px.reshape(-1, 32)  # (B, 32)
+        flat = joints_2d_px.reshape(-1, 2 * self.joints_2d)  # (B, 32)
         return (flat - self.mean_2d.to(flat)) / self.std_2d.to(flat)
 
     def normalise_3d(self, root_relative_mm: torch.Tensor) -> torch.Tensor:
         """(B, 16, 3) root-relative mm, H36M16_3D order -> (B, 48) network target."""
-        assert root_relative_mm.dim() == 3 and root_relative_mm.shape[1:] == (16, 3), tuple(root_relative_mm.shape)
-        flat = root_relative_mm.reshape(-1, 48)  # (B, 48)
+        assert root_relative_mm.dim() == 3 and root_relative_mm.shape[1:] == (self.joints_3d, 3), \
+            tuple(root_relative_mm.shape)
+        flat = root_relative_mm.reshape(-1, 3 * self.joints_3d)  # (B, 48)
         return (flat - self.mean_3d.to(flat)) / self.std_3d.to(flat)
 
     def denormalise_3d(self, output: torch.Tensor) -> torch.Tensor:
         """(B, 48) network output -> (B, 16, 3) root-relative mm, camera frame, H36M16_3D order."""
-        assert output.dim() == 2 and output.shape[1] == 48, tuple(output.shape)
-        return (output * self.std_3d.to(output) + self.mean_3d.to(output)).reshape(-1, 16, 3)
+        assert output.dim() == 2 and output.shape[1] == 3 * self.joints_3d, tuple(output.shape)
+        return (output * self.std_3d.to(output) + self.mean_3d.to(output)).reshape(-1, self.joints_3d, 3)

@@ -12,6 +12,8 @@ mapped to the lifter's joints, an approximation) or 32 (H36M-32).
 Output `O/predictions_3d.npz`: `poses_3d` (N, 17, 3) root-relative camera-frame mm in H36M-17 order (root = 0) with
 the input's names and fields; with `--process_as_video` rows are grouped by sequence and ordered by frame, and
 `sequence_names` (S,) / `sequence_index` (N,) say which sequence each row belongs to.
+A temporal lifter's checkpoint (`train.py 2d3d_h36m --temporal`) always works on sequences (as --process_as_video):
+each sequence's rows, in frame order, are lifted together, its ends padded with the end frames.
 """
 from __future__ import annotations
 
@@ -21,9 +23,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from synthetic import humaneva_root
+from twod_threed import humaneva_files
 from twod_threed.checkpoint import lift, load_lifter
 from twod_threed.inputs import JOINT_ORDERS, read_2d_input, row_names
 from utils.atomic import save_npz_atomic
+from twod_threed.temporal_lifting import KIND as TEMPORAL_KIND, checkpoint_kind, lift_sequences, load_temporal_lifter
 from utils.run_logging import get_logger
 from utils.skeletons import with_root
 
@@ -67,22 +72,82 @@ def sequence_order(meta: dict[str, np.ndarray], names: np.ndarray) -> tuple[np.n
     return order, sequence_names[np.argsort(first)], rank[index][order]
 
 
+def lift_temporal(path: str, device: str, joints_2d_px: np.ndarray, meta: dict[str, np.ndarray],
+                  names: np.ndarray) -> tuple[torch.Tensor, np.ndarray, np.ndarray, np.ndarray]:
+    """(poses (N, 16, 3) mm in row order, row order, sequence_names, sequence_index after reordering)."""
+    model, _, extras = load_temporal_lifter(path, device)
+    order, sequence_names, sequence_index = sequence_order(meta, names)
+    index = torch.as_tensor(sequence_index, dtype=torch.long)
+    starts = torch.cumsum(torch.bincount(index), 0) - torch.bincount(index)
+    position = torch.arange(len(index)) - starts[index]  # frame position inside its sequence
+    ordered = torch.as_tensor(joints_2d_px[order], dtype=torch.float32)
+    lifted = lift_sequences(model, extras["normaliser"], ordered, index, position)  # (N, 16, 3), in `order`
+    poses = torch.empty_like(lifted)
+    poses[torch.as_tensor(order)] = lifted
+    return poses, order, sequence_names, sequence_index
+
+
 def run_lifter(opts: argparse.Namespace) -> int:
-    model, _, extras = load_lifter(opts.load, opts.device)
-    normaliser = extras["normaliser"]
     joints_2d_px, meta = read_2d_input(opts.input, opts.joint_order, opts.subjects)
     names = row_names(meta, len(joints_2d_px))
-    poses = lift(model, normaliser, torch.as_tensor(joints_2d_px, dtype=torch.float32), opts.batch_size)
+    temporal = checkpoint_kind(opts.load) == TEMPORAL_KIND
+    if temporal:
+        poses, order, sequence_names, sequence_index = lift_temporal(opts.load, opts.device, joints_2d_px, meta, names)
+    else:
+        model, _, extras = load_lifter(opts.load, opts.device)
+        poses = lift(model, extras["normaliser"], torch.as_tensor(joints_2d_px, dtype=torch.float32), opts.batch_size)
     out = {"poses_3d": with_root(poses).cpu().numpy(), "joint_order": np.array("h36m17"), "names": names,
            **{k: v for k, v in meta.items() if k != "names"}}
-    if opts.process_as_video:
-        order, sequence_names, sequence_index = sequence_order(meta, names)
+    if opts.process_as_video or temporal:
+        if not temporal:
+            order, sequence_names, sequence_index = sequence_order(meta, names)
         out = {k: (v[order] if v.ndim and len(v) == len(names) else v) for k, v in out.items()}
         out.update(sequence_names=sequence_names, sequence_index=sequence_index)
     output = Path(opts.output_dir) / OUTPUT_NAME
     output.parent.mkdir(parents=True, exist_ok=True)
     save_npz_atomic(output, **out)
-    grouping = f" in {len(out['sequence_names'])} sequences" if opts.process_as_video else ""
+    grouping = f" in {len(out['sequence_names'])} sequences" if "sequence_names" in out else ""
     get_logger().info(f"run.py 2d3d_h36m: {len(names)} poses{grouping} -> {output} "
                       f"(poses_3d: root-relative mm, H36M-17 order)")
+    return 0
+
+
+def add_eva_options(parser: argparse.ArgumentParser) -> None:
+    parser.set_defaults(batch_size=1024)
+    group = parser.add_argument_group("2d3d_eva")
+    group.add_argument("--input", default="gt",
+                       help="2D poses: 'gt' (the dataset's data_2d_humaneva15_gt.npz) or a "
+                            "data_2d_humaneva15_<source>.npz (run.py hourglass_eva writes one)")
+    group.add_argument("--subjects", nargs="+", default=list(humaneva_files.TEST_SUBJECTS),
+                       help="HumanEva-I takes to lift (default: the Validate ones)")
+    group.add_argument("--actions", nargs="+", default=list(humaneva_files.EVAL_ACTIONS),
+                       help="action groups to lift (Walking Jog Box; 'all' for every action)")
+
+
+def run_lifter_eva(opts: argparse.Namespace) -> int:
+    """HumanEva-I: lift every sequence of `--subjects` (frame-wise or temporal checkpoint) and write
+    predictions_3d.npz with the dataset's ground truth: poses_3d / ground_truth_3d (N, 15, 3) root-relative
+    camera-frame mm (HumanEva-15, root zero), subjects, actions, cameras, frames, sequence_names, sequence_index."""
+    folder = humaneva_root(opts.data_dir)
+    actions = None if opts.actions == ["all"] else tuple(opts.actions)
+    pairs = humaneva_files.load_humaneva_pairs(folder, tuple(opts.subjects), opts.input, actions)
+    if checkpoint_kind(opts.load) == TEMPORAL_KIND:
+        model, _, extras = load_temporal_lifter(opts.load, opts.device)
+        poses = lift_sequences(model, extras["normaliser"], pairs.joints_2d_px, pairs.sequence_index, pairs.frames)
+    else:
+        model, _, extras = load_lifter(opts.load, opts.device)
+        poses = lift(model, extras["normaliser"], pairs.joints_2d_px, opts.batch_size)
+    zero = torch.zeros(len(poses), 1, 3)
+    index = pairs.sequence_index.numpy()
+    out = {"poses_3d": torch.cat([zero, poses.cpu()], 1).numpy(),
+           "ground_truth_3d": torch.cat([zero, pairs.root_relative_mm], 1).numpy(),
+           "joint_order": np.array("humaneva15"), "subjects": np.array([s for s, _, _ in pairs.sequences])[index],
+           "actions": np.array([a for _, a, _ in pairs.sequences])[index],
+           "cameras": np.array([c for _, _, c in pairs.sequences])[index], "frames": pairs.frames.numpy(),
+           "sequence_names": np.array(["/".join(key) for key in pairs.sequences]), "sequence_index": index}
+    output = Path(opts.output_dir) / OUTPUT_NAME
+    output.parent.mkdir(parents=True, exist_ok=True)
+    save_npz_atomic(output, **out)
+    get_logger().info(f"run.py 2d3d_eva: {len(poses)} poses in {len(pairs.sequences)} sequences -> {output} "
+                      f"(poses_3d: root-relative mm, HumanEva-15 order)")
     return 0

@@ -169,3 +169,42 @@ def save_h36m_cameras(path: str | Path, cameras: dict[tuple[int, str], Camera]) 
                 group["k"] = camera.k.reshape(3, 1)
                 group["p"] = camera.p[::-1].reshape(2, 1)
                 group["Name"] = np.array([float(ord(ch)) for ch in camera.name]).reshape(-1, 1)
+
+
+def quaternion_to_matrix(quaternion: np.ndarray) -> np.ndarray:
+    """(4,) unit quaternion (w, x, y, z) -> (3, 3) rotation matrix (the rotation it applies to column vectors)."""
+    w, x, y, z = np.asarray(quaternion, dtype=np.float64) / np.linalg.norm(quaternion)
+    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+                     [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+                     [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]])
+
+
+def matrix_to_quaternion(rotation: np.ndarray) -> np.ndarray:
+    """(3, 3) rotation matrix -> (4,) unit quaternion (w, x, y, z) with w >= 0 (the inverse of `quaternion_to_matrix`)."""
+    m = np.asarray(rotation, dtype=np.float64)
+    trace = np.trace(m)
+    candidates = np.array([trace, m[0, 0], m[1, 1], m[2, 2]])
+    i = int(np.argmax(candidates))
+    if i == 0:
+        s = 2.0 * np.sqrt(1.0 + trace)
+        q = [0.25 * s, (m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s]
+    else:
+        j, k = (i % 3) + 1, ((i + 1) % 3) + 1  # the other two axes, cyclic
+        a, b, c = i - 1, j - 1, k - 1
+        s = 2.0 * np.sqrt(1.0 + m[a, a] - m[b, b] - m[c, c])
+        q = [0.0] * 4
+        q[0] = (m[c, b] - m[b, c]) / s
+        q[i] = 0.25 * s
+        q[j] = (m[b, a] + m[a, b]) / s
+        q[k] = (m[c, a] + m[a, c]) / s
+    q = np.array(q)
+    return q * (1.0 if q[0] >= 0 else -1.0)
+
+
+def camera_from_videopose3d(orientation: np.ndarray, translation_mm: np.ndarray, **intrinsics) -> Camera:
+    """A camera from VideoPose3D's extrinsics: `orientation` the camera -> world quaternion (w, x, y, z),
+    `translation_mm` the camera centre in world mm (VideoPose3D lists mm and divides by 1000). Intrinsics (f, c, k,
+    p, name, width, height) default to a distortion-free 640 x 480 camera with unit focal length."""
+    defaults = {"f": np.ones(2), "c": np.zeros(2), "k": np.zeros(3), "p": np.zeros(2), "width": 640, "height": 480}
+    defaults.update(intrinsics)
+    return Camera(R=quaternion_to_matrix(orientation).T, T=np.asarray(translation_mm, dtype=np.float64), **defaults)

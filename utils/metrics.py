@@ -82,6 +82,15 @@ def mpjve(pred, gt):
     return mpjpe(torch.diff(pred, dim=-3), torch.diff(gt, dim=-3))
 
 
+def velocity_errors(pred: np.ndarray, gt: np.ndarray, sequence_index: np.ndarray,
+                    frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """MPJVE terms: (M,) mm between consecutive frames of each sequence and the (M,) row each belongs to (the later
+    frame). pred, gt: (N, J, 3); sequence_index, frames: (N,)."""
+    order = np.lexsort((frames, sequence_index))
+    same_sequence = sequence_index[order][1:] == sequence_index[order][:-1]  # (N-1,)
+    return mpjve(pred[order], gt[order])[same_sequence], order[1:][same_sequence]  # rows in time order: (N-1,)
+
+
 def h36m_errors_mm(predicted_mm: torch.Tensor, truth_mm: torch.Tensor) -> dict[str, float]:
     """MPJPE and P-MPJPE in mm over all poses of a test set: (N, 16, 3) root-relative H36M16_3D (root left out),
     counted over 17 joints with the zero root put back, as published tables do."""

@@ -123,7 +123,21 @@ MPII_TO_H36M16_2D: tuple[int, ...] = (6, 2, 1, 0, 3, 4, 5, 7, 8, 9, 13, 14, 15, 
 # Its inverse (the mapping is a permutation of the 16 joints): mpii = h36m16_2d[..., H36M16_2D_TO_MPII, :].
 H36M16_2D_TO_MPII: tuple[int, ...] = tuple(int(j) for j in np.argsort(MPII_TO_H36M16_2D))
 
-SKELETONS: dict[str, Skeleton] = {s.name: s for s in (MPII, H36M32, H36M17, H36M16_2D, H36M16_3D)}
+# HumanEva-I's 15 joints as VideoPose3D prepares them (data_*_humaneva15.npz), its parents and left/right lists.
+HUMANEVA15 = Skeleton(
+    name="humaneva15",
+    joint_names=("pelvis", "thorax", "l_shoulder", "l_elbow", "l_wrist", "r_shoulder", "r_elbow", "r_wrist",
+                 "l_hip", "l_knee", "l_ankle", "r_hip", "r_knee", "r_ankle", "head"),
+    parents=(-1, 0, 1, 2, 3, 1, 5, 6, 0, 8, 9, 0, 11, 12, 1),
+    flip_pairs=((2, 5), (3, 6), (4, 7), (8, 11), (9, 12), (10, 13)),
+)
+# The H36M-32 joint drawn at each HumanEva-15 joint (the synthetic generator's bodies are H36M-32 trees).
+HUMANEVA15_FROM_H36M32: tuple[int, ...] = (0, 13, 17, 18, 19, 25, 26, 27, 6, 7, 8, 1, 2, 3, 15)
+# 3D output of a HumanEva lifter: the 15 without the pelvis (the root, zero after root subtraction).
+HUMANEVA14_3D = _subset(HUMANEVA15, tuple(range(1, 15)), "humaneva14_3d")
+
+SKELETONS: dict[str, Skeleton] = {s.name: s for s in (MPII, H36M32, H36M17, H36M16_2D, H36M16_3D, HUMANEVA15,
+                                                       HUMANEVA14_3D)}
 
 
 def h36m17_from_32(joints: np.ndarray) -> np.ndarray:

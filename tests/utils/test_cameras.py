@@ -83,3 +83,26 @@ def test_bad_camera_file_is_named(tmp_path):
         load_h36m_cameras(bad)
     with pytest.raises(FileNotFoundError, match="missing.h5"):
         load_h36m_cameras(tmp_path / "missing.h5")
+
+
+def test_quaternions_against_hand_computed_rotations():
+    from utils.cameras import camera_from_videopose3d, matrix_to_quaternion, quaternion_to_matrix
+
+    half = np.sqrt(0.5)
+    np.testing.assert_allclose(quaternion_to_matrix([half, 0, 0, half]), [[0, -1, 0], [1, 0, 0], [0, 0, 1]],
+                               atol=1e-12)  # 90 degrees about z
+    np.testing.assert_allclose(quaternion_to_matrix([0, 1, 0, 0]), np.diag([1.0, -1.0, -1.0]), atol=1e-12)
+    for rotation, expected in ((np.diag([1.0, -1.0, -1.0]), [0, 1, 0, 0]), (np.diag([-1.0, 1.0, -1.0]), [0, 0, 1, 0]),
+                               (np.diag([-1.0, -1.0, 1.0]), [0, 0, 0, 1]),
+                               ([[0, -1, 0], [1, 0, 0], [0, 0, 1]], [half, 0, 0, half])):
+        np.testing.assert_allclose(matrix_to_quaternion(np.array(rotation, dtype=float)), expected, atol=1e-12)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        q = rng.normal(size=4)
+        q = q / np.linalg.norm(q) * np.sign(q[0])
+        np.testing.assert_allclose(matrix_to_quaternion(quaternion_to_matrix(q)), q, atol=1e-12)
+    # VideoPose3D: orientation rotates camera -> world, translation is the centre; a point 2 m along the optical axis
+    camera = camera_from_videopose3d([half, 0, 0, half], [1000.0, 0.0, 0.0])
+    centre_ahead = camera.camera_to_world(np.array([0.0, 0.0, 2000.0]))
+    np.testing.assert_allclose(centre_ahead, [1000.0, 0.0, 2000.0], atol=1e-9)
+    np.testing.assert_allclose(camera.world_to_camera(np.array([1000.0, 500.0, 0.0])), [500.0, 0.0, 0.0], atol=1e-9)
