@@ -1,11 +1,12 @@
 """The embedded default dataset: synthetic people in MPII and Human3.6M file formats (see synthetic/README.md).
 
 `data_root(data_dir)` is what the model packages use: the given `--data_dir`, else the cached synthetic dataset,
-generated once (`default_data_dir(size, seed)` picks another size or seed). Importing this package is cheap: the
+generated once (`default_data_dir(size, seed)` picks another size or seed); `clips_data_dir(size, seed)` is the
+additive split of consecutive rendered frames for action clips (generated only when asked for). Importing this package is cheap: the
 generator (numpy, OpenCV) loads only when a dataset has to be made.
 """
 from __future__ import annotations
 
-from synthetic.cache import GENERATOR_VERSION, data_root, default_data_dir
+from synthetic.cache import GENERATOR_VERSION, clips_data_dir, data_root, default_data_dir
 
-__all__ = ["GENERATOR_VERSION", "data_root", "default_data_dir"]
+__all__ = ["GENERATOR_VERSION", "clips_data_dir", "data_root", "default_data_dir"]
