@@ -15,7 +15,8 @@ Validation: test top-1 of the combined scores (and each stream's), MPJPE of the 
 predictions are written to the run folder (predictions_action.npz / .json) for `eval.py action_accuracy`, and the
 network's RGB -> 3D poses of every test frame (predictions_3d.npz: `poses_3d` (N, 17, 3) root-relative mm, root = 0,
 `names` 'S9/Walking 1/54138969/000123', `ground_truth_3d`) for `run.py action_h36m --input` and
-`eval.py h36m_MPJPE`. `--epochs 0` writes them for the stages as loaded (the stitched network's own RGB poses).
+`eval.py h36m_MPJPE`. With `--freeze_stages` they are the stitched network's own RGB poses (frozen stages stay in
+eval mode).
 """
 from __future__ import annotations
 
