@@ -96,3 +96,15 @@ def _fake_split(out, size, seed):
     out.mkdir(parents=True)
     (out / "info.json").write_text(json.dumps({"split": "clips", "clips_version": cache.CLIPS_VERSION,
                                                "version": cache.GENERATOR_VERSION, "size": size, "seed": seed}))
+
+
+def test_the_command_line_writes_a_clips_split_of_the_cached_dataset(tiny_dataset, tmp_path, monkeypatch, capsys):
+    from synthetic.__main__ import main
+
+    asked = []
+    monkeypatch.setattr(cache, "default_data_dir", lambda size, seed: asked.append((size, seed)) or tiny_dataset)
+    monkeypatch.setattr("synthetic.clip_split.generate_clips",
+                        lambda out, of, size, seed, workers: asked.append(of) or {"counts": {"clips": 7}})
+    assert main(["--clips", "--size", "tiny", "--seed", "3", "--out", str(tmp_path / "c")]) == 0
+    assert asked == [("tiny", 3), tiny_dataset]
+    assert "clips split (seed 3)" in capsys.readouterr().out
