@@ -2,8 +2,8 @@
 
 `data_root(data_dir)` is what the model packages use: the given `--data_dir`, else the cached synthetic dataset,
 generated once (`default_data_dir(size, seed)` picks another size or seed); `clips_data_dir(size, seed)` is the
-additive split of consecutive rendered frames for action clips (generated only when asked for). Importing this package is cheap: the
-generator (numpy, OpenCV) loads only when a dataset has to be made.
+additive split of consecutive rendered frames for action clips (generated only when asked for). Importing this
+package is cheap: the generator (numpy, OpenCV) loads only when a dataset has to be made.
 """
 from __future__ import annotations
 

@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         info = generate_dataset(out, size=args.size, seed=args.seed, workers=args.workers)
     counts = ", ".join(f"{key} {value}" for key, value in info["counts"].items())
-    print(f"wrote the {args.size} synthetic dataset{' clips split' if args.clips else ''} (seed {args.seed}) to {out} in "
+    what = "dataset clips split" if args.clips else "dataset"
+    print(f"wrote the {args.size} synthetic {what} (seed {args.seed}) to {out} in "
           f"{time.perf_counter() - start:.1f} s: {counts}")
     return 0
 

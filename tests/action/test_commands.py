@@ -113,8 +113,9 @@ def test_a_file_of_every_other_frame_gives_the_same_clips_and_scores(fake_h36m, 
     for name in ("p", "e"):  # every frame / every 2nd frame: the model (frame step 2) reads the same poses
         if name == "p":
             _predictions_file(fake_h36m, tmp_path / "p.npz")
-        assert run_entry.main(["action_h36m", "--load", str(trained / "best.pt"), "--input", str(tmp_path / f"{name}.npz"),
-                               "--subjects", "9", "--output_dir", str(tmp_path / name), "--stride", "10"]) == 0
+        assert run_entry.main(["action_h36m", "--load", str(trained / "best.pt"),
+                               "--input", str(tmp_path / f"{name}.npz"), "--subjects", "9",
+                               "--output_dir", str(tmp_path / name), "--stride", "10"]) == 0
         outputs[name] = read_predictions(tmp_path / name / "predictions_action.npz")
     assert len(outputs["e"]) == 16 * 3 and list(outputs["e"].clip_names) == list(outputs["p"].clip_names)
     assert "S9/Walking 1/54138969/000010+20" in outputs["e"].clip_names
