@@ -21,7 +21,8 @@ from utils.errors import InputError
 class SequenceSet:
     """features (N, F) per frame; starts / lengths (S,) rows of each sequence; names (S,); labels (S,) int64;
     first_frames (S,) the frame number of each sequence's first row in its source file; up_camera (S, 3) the world's
-    up axis in each sequence's camera frame, where known (ground truth), for augmentation."""
+    up axis in each sequence's camera frame, where known (ground truth), for augmentation; frame_spacing: source
+    frames between consecutive rows (1: every frame; 8: a file of every 8th frame)."""
 
     features: torch.Tensor
     starts: torch.Tensor
@@ -30,6 +31,7 @@ class SequenceSet:
     labels: torch.Tensor
     first_frames: torch.Tensor
     up_camera: torch.Tensor | None = None
+    frame_spacing: int = 1
 
     def __len__(self) -> int:
         return len(self.names)
@@ -40,7 +42,8 @@ class SequenceSet:
 
 
 def sequence_set(features: list[np.ndarray | torch.Tensor], names: list[str], labels: list[int],
-                 first_frames: list[int] | None = None, up_camera: torch.Tensor | None = None) -> SequenceSet:
+                 first_frames: list[int] | None = None, up_camera: torch.Tensor | None = None,
+                 frame_spacing: int = 1) -> SequenceSet:
     """Join per-sequence (T_s, F) arrays into one SequenceSet."""
     if not features:
         raise InputError("no pose sequences to cut clips from")
@@ -49,7 +52,7 @@ def sequence_set(features: list[np.ndarray | torch.Tensor], names: list[str], la
     starts = torch.cumsum(lengths, 0) - lengths
     first = torch.tensor(first_frames if first_frames is not None else [0] * len(tensors), dtype=torch.long)
     return SequenceSet(torch.cat(tensors), starts, lengths, np.asarray(names, dtype=str),
-                       torch.tensor(labels, dtype=torch.long), first, up_camera)
+                       torch.tensor(labels, dtype=torch.long), first, up_camera, frame_spacing)
 
 
 @dataclass
@@ -83,9 +86,10 @@ class ClipSet:
         return -(-self.frames // self.frame_step)
 
     def names(self) -> np.ndarray:
-        """(C,) 'S9/Walking 1/54138969/000150+100': sequence, first source frame, frames covered."""
-        first = (self.sequences.first_frames[self.sequence] + self.offset).tolist()
-        return np.array([f"{self.sequences.names[s]}/{int(f):06d}+{int(n)}"
+        """(C,) 'S9/Walking 1/54138969/000150+100': sequence, first source frame, source frames covered."""
+        spacing = self.sequences.frame_spacing
+        first = (self.sequences.first_frames[self.sequence] + self.offset * spacing).tolist()
+        return np.array([f"{self.sequences.names[s]}/{int(f):06d}+{int(n) * spacing}"
                          for s, f, n in zip(self.sequence.tolist(), first, self.frames.tolist())])
 
     def batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -98,8 +102,22 @@ class ClipSet:
         return features, steps
 
 
+def cut_spaced_clips(sequences: SequenceSet, clip_frames: int, stride: int, frame_step: int = 1) -> ClipSet:
+    """`cut_clips` in source frames whatever the set's `frame_spacing` s: a model of clips of `clip_frames` source
+    frames read every `frame_step`-th reads a set of every s-th frame as windows of ceil(clip_frames / s) rows
+    every `frame_step / s`-th (which must be whole), every max(stride / s, 1) rows."""
+    spacing = sequences.frame_spacing
+    if spacing == 1:
+        return cut_clips(sequences, clip_frames, stride, frame_step)
+    if frame_step % spacing:
+        raise InputError(f"the poses hold every {spacing}th frame; a model reading every {frame_step}th frame of "
+                         f"its clips cannot read them (train it with --frame_step a multiple of {spacing})")
+    return cut_clips(sequences, -(-clip_frames // spacing), max(stride // spacing, 1), frame_step // spacing)
+
+
 def cut_clips(sequences: SequenceSet, clip_frames: int, stride: int, frame_step: int = 1) -> ClipSet:
-    """Windows of `clip_frames` source frames every `stride` frames (clip_frames 0: whole sequences)."""
+    """Windows of `clip_frames` rows every `stride` rows (clip_frames 0: whole sequences), read every
+    `frame_step`-th row."""
     if frame_step < 1 or clip_frames < 0 or (clip_frames and stride < 1):
         raise ValueError(f"clip_frames {clip_frames} >= 0, stride {stride} and frame_step {frame_step} >= 1 expected")
     if clip_frames == 0:

@@ -1,15 +1,22 @@
 """`python train.py multitask_h36m`: the multitask pose + action network trained on Human3.6M-format RGB frames.
 
-Clips: the rendered frames of one sequence seen by one camera, in time order. The embedded default renders frames
-sparsely (small: 1 per sequence and camera, medium: 4 spread over the sequence), so its clips are short, sparse
-samples of the take (as temporal-segment sampling), not consecutive video; a data set with consecutive frames listed
-in frames.json gives video clips with the same code. The network starts from trained stages (`--load_stitched`, or
+Clips: the rendered frames of one sequence seen by one camera, in time order. `--clips listed` (default) reads the
+frames `--data_dir`'s frames.json lists: the embedded default renders them sparsely (small: 1 per sequence and
+camera, medium: 4 spread over the sequence), so its clips are sparse samples of the take, not video.
+`--clips rendered` reads the embedded dataset's clips split (`synthetic.clip_split`, generated the first time):
+per sequence one 2 s clip of every 8th frame (13 consecutive rendered frames) seen by one camera: video clips.
+`--train_clip_frames N` trains on a random window of N frames of each clip (fewer frames per step; testing reads
+whole clips). The network starts from trained stages (`--load_stitched`, or
 `--load_hourglass` + `--load_2d3d`) and optionally a trained pose stream (`--load_action`, a `train.py action_h36m`
 checkpoint on 3D poses). Loss: `--pose_loss_weight` x MPJPE (m) of every frame + `--action_loss_weight` x the
 cross-entropy of the combined action scores (plus that of each stream, so each learns on its own).
 `--freeze_stages` keeps hourglass and lifter fixed (the frozen-stages baseline: only the action streams learn).
 Validation: test top-1 of the combined scores (and each stream's), MPJPE of the frames. At the end the test clips'
-predictions are written to the run folder (predictions_action.npz / .json) for `eval.py action_accuracy`.
+predictions are written to the run folder (predictions_action.npz / .json) for `eval.py action_accuracy`, and the
+network's RGB -> 3D poses of every test frame (predictions_3d.npz: `poses_3d` (N, 17, 3) root-relative mm, root = 0,
+`names` 'S9/Walking 1/54138969/000123', `ground_truth_3d`) for `run.py action_h36m --input` and
+`eval.py h36m_MPJPE`. With `--freeze_stages` they are the stitched network's own RGB poses (frozen stages stay in
+eval mode).
 """
 from __future__ import annotations
 
@@ -31,18 +38,29 @@ from action.predictions import ClipPredictions, write_predictions
 from stitched.checkpoint import DEFAULT_BETA, build_network
 from stitched.frames import FrameSet, load_frames
 from stitched.network import StitchedNetwork
+from synthetic import clips_data_dir
 from twod_threed.h36m_files import add_subject_options, check_subject_options
+from utils.atomic import save_npz_atomic
 from utils.checkpoints import config_to_dict
 from utils.errors import InputError
 from utils.metrics import h36m_errors_mm
 from utils.runs import RunSettings, start_run
 from utils.sampling import EpochSampler
+from utils.skeletons import with_root
 from utils.training import LoopSettings, Trainer, build_optimizer
+
+
+CLIP_SOURCES = ("listed", "rendered")
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(lr=1e-4, batch_size=4, epochs=4)
     group = parser.add_argument_group("multitask_h36m")
+    group.add_argument("--clips", choices=CLIP_SOURCES, default="listed",
+                       help="listed: the frames --data_dir's frames.json lists; rendered: the embedded dataset's "
+                            "clips split (consecutive rendered frames, generated once)")
+    group.add_argument("--train_clip_frames", type=int, default=0,
+                       help="train on a random window of this many frames of each clip (0: whole clips)")
     group.add_argument("--load_stitched", default=None, help="stitched checkpoint (train.py stitched_h36m)")
     group.add_argument("--load_hourglass", default=None, help="hourglass checkpoint (train.py hourglass_mpii)")
     group.add_argument("--load_2d3d", default=None, help="lifter checkpoint (train.py 2d3d_h36m)")
@@ -68,6 +86,11 @@ def check_options(opts: argparse.Namespace) -> str | None:
         return "give --load_stitched S, or --load_hourglass H and --load_2d3d L (trained stages), or --load to resume"
     if opts.pose_loss_weight < 0 or opts.action_loss_weight < 0 or opts.stream_lr <= 0:
         return "--pose_loss_weight and --action_loss_weight must be >= 0, --stream_lr positive"
+    if opts.clips == "rendered" and opts.data_dir:
+        return "--clips rendered reads the embedded dataset's clips split; with --data_dir, give a clips folder " \
+               "(python -m synthetic --clips --out DIR) and --clips listed"
+    if opts.train_clip_frames < 0:
+        return f"--train_clip_frames must be >= 0, got {opts.train_clip_frames}"
     if opts.appearance_channels < 1 or opts.hidden_size < 1:
         return "--appearance_channels and --hidden_size must be positive"
     return check_subject_options(opts)
@@ -94,10 +117,18 @@ class FrameClips:
     def __len__(self) -> int:
         return len(self.names)
 
-    def batch(self, index: torch.Tensor, device: torch.device) -> dict[str, torch.Tensor]:
-        """The valid frames of clips `index` and where each clip step finds its frame."""
+    def batch(self, index: torch.Tensor, device: torch.device, window: int = 0,
+              generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        """The valid frames of clips `index` and where each clip step finds its frame; window > 0: a random window
+        of that many consecutive frames of each longer clip (drawn from `generator`)."""
         lengths = self.lengths[index]
         table = self.frame_index[index][:, :int(lengths.max())]  # (B, T)
+        if window and int(lengths.max()) > window:
+            spare = torch.clamp(lengths - window, min=0)  # (B,)
+            start = (torch.rand(len(index), generator=generator) * (spare + 1)).long()  # (B,) in [0, spare]
+            steps = start[:, None] + torch.arange(window)[None]  # (B, window)
+            table = torch.where(steps < lengths[:, None], table.gather(1, steps.clamp(max=table.shape[1] - 1)), -1)
+            lengths = torch.minimum(lengths, torch.tensor(window))
         rows = table[table >= 0]  # (N,) FrameSet rows, clip by clip
         local = torch.full_like(table, -1)
         local[table >= 0] = torch.arange(len(rows))
@@ -202,7 +233,16 @@ def parameter_groups(network: MultitaskNetwork, stage_lr: float, stream_lr: floa
     return [g for g in groups if g["params"]]
 
 
+def write_poses(path: Path, clips: FrameClips, poses_mm: torch.Tensor) -> None:
+    """predictions_3d.npz of every frame of `clips` (FrameSet order): poses_3d (N, 17, 3) root-relative mm, root 0,
+    names, ground_truth_3d (N, 17, 3)."""
+    save_npz_atomic(path, poses_3d=with_root(poses_mm.numpy()), names=np.asarray(clips.frames.names, dtype=str),
+                    ground_truth_3d=with_root(clips.frames.root_relative_mm.numpy()))
+
+
 def run_train(opts: argparse.Namespace) -> int:
+    if opts.clips == "rendered":
+        opts.data_dir = str(clips_data_dir())
     run = start_run(RunSettings.from_options(opts), KIND)
     if run.resume_from is not None:  # the file's network; the loop restores its weights and state
         network = load_multitask(opts.load).model
@@ -228,6 +268,7 @@ def run_train(opts: argparse.Namespace) -> int:
                     f"{len(test_frames)} frames, up to {int(train.lengths.max())} per clip); before training: test "
                     f"MPJPE {before['mpjpe_mm']:.1f} mm, top-1 {100 * before['top1']:.1f} %")
     optimizer = torch.optim.Adam(parameter_groups(network, run.learning_rate(), opts.stream_lr * run.lr_scale))
+    windows = torch.Generator().manual_seed(opts.seed + run.dist.rank)
     sampler = EpochSampler(len(train), opts.batch_size, seed=opts.seed, rank=run.dist.rank,
                            world_size=run.dist.world_size)
     fields = {**checkpoint_fields(network), "extra": {"before_training": before,
@@ -235,11 +276,13 @@ def run_train(opts: argparse.Namespace) -> int:
     settings = LoopSettings(epochs=opts.epochs, metric_name="top1", higher_is_better=True, grad_clip=opts.grad_clip,
                             checkpoint_every=opts.checkpoint_every, checkpoint_fields=fields)
     trainer = Trainer(run, network, optimizer, make_loss(opts.pose_loss_weight, opts.action_loss_weight), sampler,
-                      lambda s: (train.batch(index, run.device) for index in s.batches()),
+                      lambda s: (train.batch(index, run.device, opts.train_clip_frames, windows)
+                                 for index in s.batches()),
                       lambda model: evaluate(model, test, run.device), settings)
     after = trainer.fit()
     if run.is_main:
-        scores, _ = predict(network, test, run.device)
+        scores, poses = predict(network, test, run.device)
+        write_poses(Path(run.run_dir) / "predictions_3d.npz", test, poses)
         names = np.array([f"{n}/{f:06d}+{int(k)}" for n, f, k in zip(test.names, test.first_frames, test.lengths)])
         probabilities = torch.softmax(scores["action_logits"], dim=1).numpy()
         for suffix in (".npz", ".json"):
@@ -249,6 +292,6 @@ def run_train(opts: argparse.Namespace) -> int:
         run.logger.info(f"[{run.name}] test top-1 {100 * before['top1']:.1f} -> {100 * after['top1']:.1f} % (pose "
                         f"stream {100 * after['pose_stream_top1']:.1f} %, appearance {100 * after['appearance_stream_top1']:.1f}"
                         f" %), MPJPE {before['mpjpe_mm']:.1f} -> {after['mpjpe_mm']:.1f} mm; predictions in "
-                        f"{run.run_dir}/predictions_action.npz")
+                        f"{run.run_dir}/predictions_action.npz, 3D poses in predictions_3d.npz")
     run.close()
     return 0

@@ -3,7 +3,9 @@
 Clips are cut as in training (the checkpoint's clip length and frame step unless given) every `--stride` frames of
 the `--subjects`' sequences (default: the test subjects). Writes `O/predictions_action.npz` and `.json` (layout:
 action/predictions.py) for `eval.py action_accuracy`. A predictions file as `--input` (e.g. `run.py 2d3d_h36m`'s
-predictions_3d.npz) measures the recogniser on predicted poses instead of the ground truth.
+predictions_3d.npz, or `train.py multitask_h36m`'s predictions_3d.npz of the stitched network over rendered clips,
+which holds every 8th frame: clips are then cut in source frames, see `action.clips.cut_spaced_clips`) measures the
+recogniser on predicted poses instead of the ground truth.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import argparse
 from pathlib import Path
 
 from action.checkpoint import load_action_model, predict_scores
-from action.clips import cut_clips
+from action.clips import cut_spaced_clips
 from action.predictions import ClipPredictions, write_predictions
 from action.sources import add_clip_options, check_clip_options, feature_kind, load_sequences
 from twod_threed.h36m_files import TEST_SUBJECTS
@@ -47,7 +49,7 @@ def run(opts: argparse.Namespace) -> int:
     clip_frames = extras["clips"].get("clip_frames", 100) if opts.clip_frames is None else opts.clip_frames
     frame_step = extras["clips"].get("frame_step", 1) if opts.frame_step is None else opts.frame_step
     sequences = load_sequences(opts.data_dir, tuple(opts.subjects), opts.input)
-    clips = cut_clips(sequences, clip_frames, opts.stride, frame_step)
+    clips = cut_spaced_clips(sequences, clip_frames, opts.stride, frame_step)
     scores = predict_scores(model, clips, opts.batch_size).numpy()
     predictions = ClipPredictions(clips.names(), scores, clips.labels.numpy(), list(extras["class_names"]),
                                   source=str(opts.input))

@@ -6,7 +6,8 @@ Sources (`--input`):
 - a predictions file with `poses_3d` (N, 17 | 16, 3) root-relative mm and frame names 'S9/Walking 1/54138969/000123'
   (`run.py 2d3d_h36m`, `run.py stitched_mpii` on Human3.6M frames, ...; read by `stitched.pose_files`): 48
   features, the same as gt_3d. Rows are grouped by sequence and ordered by frame; a gap in the frame numbers
-  starts a new run, so a clip never spans missing frames.
+  starts a new run, so a clip never spans missing frames. A file of every N-th frame (the rendered clips split:
+  every 8th) is read at that spacing: runs continue over steps of N, and the set records N (`frame_spacing`).
 Each camera's view of a take is one sequence: the model sees poses in that camera's frame.
 """
 from __future__ import annotations
@@ -110,7 +111,8 @@ def _from_file(path: Path, subjects: tuple[int, ...]) -> SequenceSet:
     keys, frames, features = keys[order], frames[order], features[order]
     if (np.diff(frames) == 0)[keys[1:] == keys[:-1]].any():
         raise InputError(f"{path}: a frame appears twice in one sequence (field 'names')")
-    new_run = np.r_[True, (keys[1:] != keys[:-1]) | (np.diff(frames) != 1)]
+    spacing = _frame_spacing(keys, frames, path)
+    new_run = np.r_[True, (keys[1:] != keys[:-1]) | (np.diff(frames) != spacing)]
     bounds = np.r_[np.flatnonzero(new_run), len(keys)]
     chunks, names, labels, first = [], [], [], []
     for begin, end in zip(bounds[:-1], bounds[1:]):
@@ -118,4 +120,22 @@ def _from_file(path: Path, subjects: tuple[int, ...]) -> SequenceSet:
         names.append(keys[begin])
         labels.append(action_index(keys[begin].split("/")[1], str(path)))
         first.append(int(frames[begin]))
-    return sequence_set(chunks, names, labels, first)
+    return sequence_set(chunks, names, labels, first, frame_spacing=spacing)
+
+
+def _frame_spacing(keys: np.ndarray, frames: np.ndarray, path: Path) -> int:
+    """The frame step of a file's rows (keys and frames sorted): 1 when any sequence has two adjacent frames,
+    else the smallest step within a sequence; InputError when sequences are sampled at different steps."""
+    same = keys[1:] == keys[:-1]
+    steps = np.diff(frames)[same]
+    if len(steps) == 0:
+        return 1
+    spacing = int(steps.min())
+    if spacing > 1:
+        smallest = {}
+        for key, step in zip(keys[1:][same], steps):
+            smallest[key] = min(smallest.get(key, step), step)
+        if any(step != spacing for step in smallest.values()):
+            raise InputError(f"{path}: sequences sampled at different frame steps {sorted(set(smallest.values()))} "
+                             f"(field 'names'); give every frame, or every N-th frame of every sequence")
+    return spacing

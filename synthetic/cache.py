@@ -17,6 +17,7 @@ from pathlib import Path
 from utils.paths import cache_dir
 
 GENERATOR_VERSION = "2.2"
+CLIPS_VERSION = "1"  # of the additive clips split (synthetic/clip_split.py): its layout, settings and streams
 
 
 def is_complete(folder: Path, size: str, seed: int) -> bool:
@@ -26,6 +27,16 @@ def is_complete(folder: Path, size: str, seed: int) -> bool:
     except (OSError, ValueError):
         return False
     return info.get("version") == GENERATOR_VERSION and info.get("size") == size and info.get("seed") == seed
+
+
+def is_complete_clips(folder: Path, size: str, seed: int) -> bool:
+    """True when `folder` holds a finished clips split of this size and seed, of this generator and split version."""
+    try:
+        info = json.loads((folder / "info.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return (info.get("split") == "clips" and info.get("clips_version") == CLIPS_VERSION
+            and info.get("version") == GENERATOR_VERSION and info.get("size") == size and info.get("seed") == seed)
 
 
 def _say(message: str) -> None:
@@ -117,22 +128,46 @@ def coco_root(data_dir: str | Path | None) -> Path:
     return Path(data_dir) if data_dir else coco_data_dir() / "coco"
 
 
+def clips_data_dir(size: str = "small", seed: int = 0) -> Path:
+    """Root of the cached clips split (h36m/, info.json) of the dataset of this size and seed: consecutive rendered
+    frames for action clips (`synthetic.clip_split`), generated the first time a command asks for it (the dataset
+    first, if needed). Additive: the dataset's own folder is never changed."""
+    target = cache_dir("synthetic") / f"{size}_seed{seed}_clips"
+    if not is_complete_clips(target, size, seed):
+        dataset = default_data_dir(size, seed)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with _Lock(target.parent / f".{target.name}.lock") as lock:
+            if not is_complete_clips(target, size, seed):
+                _generate_into(target, size, seed, remove_leftovers=lock.held, clips_of=dataset)
+    if target not in _ANNOUNCED:
+        _ANNOUNCED.add(target)
+        _say(f"using the clips split of the {size} synthetic dataset (seed {seed}) at {target}")
+    return target
+
+
 def data_root(data_dir: str | Path | None) -> Path:
     """The dataset root a command reads: `--data_dir` when given, else the embedded synthetic dataset (the small
     size, seed 0, generated once). The one place where the default of `--data_dir` is decided."""
     return Path(data_dir) if data_dir else default_data_dir()
 
 
-def _generate_into(target: Path, size: str, seed: int, remove_leftovers: bool) -> None:
+def _generate_into(target: Path, size: str, seed: int, remove_leftovers: bool, clips_of: Path | None = None) -> None:
+    """Generate the dataset (or, with `clips_of` its folder, its clips split) into a temporary folder, then rename."""
     from synthetic.generate import default_workers, generate_dataset
 
     leftovers = [*target.parent.glob(f".{target.name}.tmp-*"), *target.parent.glob(f".{target.name}.stale-*")]
     for leftover in leftovers if remove_leftovers else ():
         shutil.rmtree(leftover, ignore_errors=True)  # from a killed generator (only the lock holder generates)
     temporary = target.parent / f".{target.name}.tmp-{os.getpid()}"
-    _say(f"generating the {size} synthetic dataset (seed {seed}) into {target}; this happens once")
+    what = f"the clips split of the {size} synthetic dataset" if clips_of else f"the {size} synthetic dataset"
+    _say(f"generating {what} (seed {seed}) into {target}; this happens once")
     try:
-        generate_dataset(temporary, size=size, seed=seed, workers=default_workers())
+        if clips_of is None:
+            generate_dataset(temporary, size=size, seed=seed, workers=default_workers())
+        else:
+            from synthetic.clip_split import generate_clips
+
+            generate_clips(temporary, clips_of, size=size, seed=seed, workers=default_workers())
         if target.exists():  # an older generator version or an interrupted copy
             stale = target.parent / f".{target.name}.stale-{os.getpid()}"
             os.rename(target, stale)

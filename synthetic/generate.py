@@ -118,6 +118,12 @@ def _run_task(task: tuple) -> tuple[str, list]:
     return _mpii_task(*args) if kind == "mpii" else _h36m_task(*args)
 
 
+def sequence_length(config: SizeConfig, seed: int, subject: int, action_index: int, take: int) -> int:
+    """Frames of one sequence, drawn from its own stream (seed, subject, action, take)."""
+    return int(np.random.default_rng([seed, 10, subject, action_index, take]).integers(
+        config.frames_per_sequence[0], config.frames_per_sequence[1] + 1))
+
+
 def _sequences(config: SizeConfig, seed: int):
     """All pose sequences, and per (subject, camera) the frames to draw."""
     sequences, render_jobs = [], {}
@@ -125,8 +131,7 @@ def _sequences(config: SizeConfig, seed: int):
         for action in config.actions:
             for take in range(config.takes_per_action):
                 action_index = ACTIONS.index(action)
-                frames = int(np.random.default_rng([seed, 10, subject, action_index, take]).integers(
-                    config.frames_per_sequence[0], config.frames_per_sequence[1] + 1))
+                frames = sequence_length(config, seed, subject, action_index, take)
                 sequence = make_sequence(subject, action_index, take, frames, seed)
                 sequences.append(sequence)
                 if (subject not in config.render_subjects or take >= config.render_takes

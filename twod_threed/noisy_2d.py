@@ -15,7 +15,6 @@ import numpy as np
 from twod_threed.h36m_files import _videopose3d_table
 from utils.atomic import save_npz_atomic
 from utils.cli import Parser, one_line_errors
-from utils.errors import InputError
 from utils.npz import load_npz
 
 

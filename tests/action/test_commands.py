@@ -80,11 +80,13 @@ def test_run_and_eval_write_predictions_accuracy_and_confusion(trained, fake_h36
     assert (tmp_path / "eval" / "confusion_matrix.png").stat().st_size > 10_000
 
 
-def _predictions_file(fake_h36m, path, drop_frame=None):
-    """A run.py 2d3d_h36m-style file: poses_3d (N, 17, 3) and frame names, from the ground truth of S9."""
+def _predictions_file(fake_h36m, path, drop_frame=None, every=1):
+    """A run.py 2d3d_h36m-style file: poses_3d (N, 17, 3) and frame names, from the ground truth of S9 (every
+    `every`-th frame)."""
     pairs = load_pose_pairs(fake_h36m, (9,), cache=False)
     names, poses = pairs.names(), with_root(pairs.root_relative_mm.numpy())
     keep = np.array([drop_frame is None or not n.endswith(f"/{drop_frame:06d}") for n in names])
+    keep &= pairs.frames.numpy() % every == 0
     order = np.random.default_rng(0).permutation(int(keep.sum()))  # rows in any order
     np.savez(path, poses_3d=poses[keep][order], names=names[keep][order])
     return path
@@ -102,6 +104,31 @@ def test_a_predictions_file_gives_the_ground_truth_clips_and_splits_at_gaps(fake
     assert run_entry.main(["action_h36m", "--load", str(trained / "best.pt"), "--input", str(tmp_path / "p.npz"),
                            "--subjects", "9", "--output_dir", str(out), "--stride", "10"]) == 0
     assert len(read_predictions(out / "predictions_action.npz")) == 16 * 3
+
+
+def test_a_file_of_every_other_frame_gives_the_same_clips_and_scores(fake_h36m, tmp_path, trained):
+    spaced = load_sequences(fake_h36m, (9,), str(_predictions_file(fake_h36m, tmp_path / "e.npz", every=2)))
+    assert spaced.frame_spacing == 2 and set(spaced.lengths.tolist()) == {20} and len(spaced) == 16
+    outputs = {}
+    for name in ("p", "e"):  # every frame / every 2nd frame: the model (frame step 2) reads the same poses
+        if name == "p":
+            _predictions_file(fake_h36m, tmp_path / "p.npz")
+        assert run_entry.main(["action_h36m", "--load", str(trained / "best.pt"),
+                               "--input", str(tmp_path / f"{name}.npz"), "--subjects", "9",
+                               "--output_dir", str(tmp_path / name), "--stride", "10"]) == 0
+        outputs[name] = read_predictions(tmp_path / name / "predictions_action.npz")
+    assert len(outputs["e"]) == 16 * 3 and list(outputs["e"].clip_names) == list(outputs["p"].clip_names)
+    assert "S9/Walking 1/54138969/000010+20" in outputs["e"].clip_names
+    np.testing.assert_allclose(outputs["e"].scores, outputs["p"].scores, atol=1e-5)
+    np.testing.assert_array_equal(outputs["e"].labels, outputs["p"].labels)
+    _predictions_file(fake_h36m, tmp_path / "third.npz", every=3)  # the model reads every 2nd frame: impossible
+    assert run_entry.main(["action_h36m", "--load", str(trained / "best.pt"), "--input", str(tmp_path / "third.npz"),
+                           "--subjects", "9", "--output_dir", str(tmp_path / "t")]) == 1
+    data = dict(np.load(tmp_path / "e.npz"))  # Walking 1 every 4th frame, the others every 2nd
+    keep = np.array([not n.startswith("S9/Walking 1/") or int(n[-6:]) % 4 == 0 for n in data["names"]])
+    np.savez(tmp_path / "mixed.npz", poses_3d=data["poses_3d"][keep], names=data["names"][keep])
+    with pytest.raises(InputError, match="mixed.npz.*different frame steps"):
+        load_sequences(fake_h36m, (9,), str(tmp_path / "mixed.npz"))
 
 
 def test_bad_inputs_are_one_line_errors(fake_h36m, tmp_path, trained, capsys):

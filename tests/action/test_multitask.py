@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import eval as eval_entry
+import run as run_entry
 import train as train_entry
 from action.checkpoint import load_action_model
 from action.model import ActionConfig
@@ -85,3 +86,35 @@ def test_film_starts_as_the_unconditioned_network(stage_checkpoints):
     torch.testing.assert_close(outputs[1]["root_relative_mm"], outputs[0]["root_relative_mm"])
     assert outputs[0]["action_logits"].shape == (2, 15)
     np.testing.assert_array_equal(outputs[0]["joints_2d_px"].numpy(), outputs[1]["joints_2d_px"].numpy())
+
+
+def test_rendered_clips_train_and_their_rgb_poses_feed_the_recogniser(tiny_dataset, stage_checkpoints, tmp_path):
+    """A clips split (3 frames every 8th per sequence) trains the network on consecutive frames; its test frames'
+    RGB -> 3D poses (predictions_3d.npz, Human3.6M frame names) are scored by run.py action_h36m as 2 s clips."""
+    from synthetic.clip_split import ClipSettings, generate_clips
+
+    clips = tmp_path / "clips"
+    generate_clips(clips, tiny_dataset, size="tiny", seed=0, workers=1, progress=False,
+                   settings=ClipSettings(clip_frames=24, frame_step=8, subjects=(1, 9, 11)))
+    assert _train(clips, stage_checkpoints, tmp_path, "c", "--epochs", "1", "--train_clip_frames", "2",
+                  "--freeze_stages") == 0
+    run_dir = tmp_path / "multitask_h36m_c"
+    poses = np.load(run_dir / "predictions_3d.npz")
+    listed = [e for e in json.loads((clips / "h36m" / "frames.json").read_text()) if e["subject"] in ("S9", "S11")
+              and (e["subject"], e["action"]) != ("S11", "Directions")]
+    assert sorted(poses["names"].tolist()) == sorted(f"{e['subject']}/{e['action']}/{e['camera']}/{e['frame']:06d}"
+                                                     for e in listed)
+    assert poses["poses_3d"].shape == (len(listed), 17, 3) and not poses["poses_3d"][:, 0].any()
+    predictions = read_predictions(run_dir / "predictions_action.npz")  # one clip per test sequence, 3 frames
+    assert len(predictions) == len(listed) // 3 and all(n.endswith("+3") for n in predictions.clip_names)
+    assert train_entry.main(["action_h36m", "--data_dir", str(clips), "--checkpoint_dir", str(tmp_path), "--exp", "a",
+                             "--temporal", "tcn", "--num_layers", "1", "--hidden_size", "8", "--epochs", "1",
+                             "--clip_frames", "24", "--frame_step", "8", "--train_subjects", "1",
+                             "--test_subjects", "9", "11"]) == 0
+    assert run_entry.main(["action_h36m", "--load", str(tmp_path / "action_h36m_a" / "last.pt"), "--input",
+                           str(run_dir / "predictions_3d.npz"), "--output_dir", str(tmp_path / "rgb")]) == 0
+    scored = read_predictions(tmp_path / "rgb" / "predictions_action.npz")
+    first = {f"{e['subject']}/{e['action']}/{e['camera']}": e["frame"] for e in reversed(listed)}
+    assert sorted(scored.clip_names) == sorted(f"{k}/{f:06d}+24" for k, f in first.items())
+    labels = dict(zip(predictions.clip_names, predictions.labels))
+    assert all(labels[n.rsplit("+", 1)[0] + "+3"] == y for n, y in zip(scored.clip_names, scored.labels))
