@@ -88,9 +88,9 @@ def lift_temporal(path: str, device: str, joints_2d_px: np.ndarray, meta: dict[s
 
 
 def run_lifter(opts: argparse.Namespace) -> int:
+    temporal = checkpoint_kind(opts.load) == TEMPORAL_KIND  # the checkpoint first: a bad one is named before the input
     joints_2d_px, meta = read_2d_input(opts.input, opts.joint_order, opts.subjects)
     names = row_names(meta, len(joints_2d_px))
-    temporal = checkpoint_kind(opts.load) == TEMPORAL_KIND
     if temporal:
         poses, order, sequence_names, sequence_index = lift_temporal(opts.load, opts.device, joints_2d_px, meta, names)
     else:
