@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Callable
 
 from utils.paths import cache_dir
 
@@ -89,37 +90,49 @@ def default_data_dir(size: str = "small", seed: int = 0) -> Path:
 COCO_GENERATOR_VERSION = "1.0"  # synthetic.generate_coco's files
 
 
-def coco_data_dir(size: str = "small", seed: int = 0) -> Path:
-    """Root of the cached synthetic COCO person-keypoints split (coco/annotations, coco/{train,val}2017), made
-    on first use only: the MPII / Human3.6M dataset and `make demo` never pay for it."""
-    target = cache_dir("synthetic") / f"coco_{size}_seed{seed}"
+def _cached_split(folder_name: str, version: str, size: str, seed: int, what: str,
+                  generate: Callable[[Path], None]) -> Path:
+    """The cache entry `synthetic/<folder_name>` of a split made on first use: complete when its info.json records
+    `version`, size and seed; otherwise `generate(temporary folder)` makes it under the entry's lock, and the folder
+    is renamed into place. `what` names it in the two messages (generating, and once per process: using)."""
+    target = cache_dir("synthetic") / folder_name
 
     def complete() -> bool:
         try:
             info = json.loads((target / "info.json").read_text())
         except (OSError, ValueError):
             return False
-        return info.get("version") == COCO_GENERATOR_VERSION and info.get("size") == size and info.get("seed") == seed
+        return info.get("version") == version and info.get("size") == size and info.get("seed") == seed
 
     if not complete():
         target.parent.mkdir(parents=True, exist_ok=True)
         with _Lock(target.parent / f".{target.name}.lock"):
             if not complete():
-                from synthetic.generate import default_workers
-                from synthetic.generate_coco import generate_coco
-
                 temporary = target.parent / f".{target.name}.tmp-{os.getpid()}"
-                _say(f"generating the {size} synthetic COCO split (seed {seed}) into {target}; this happens once")
+                _say(f"generating the {what} into {target}; this happens once")
                 try:
-                    generate_coco(temporary, size=size, seed=seed, workers=default_workers())
+                    generate(temporary)
                     shutil.rmtree(target, ignore_errors=True)
                     os.rename(temporary, target)
                 finally:
                     shutil.rmtree(temporary, ignore_errors=True)
     if target not in _ANNOUNCED:
         _ANNOUNCED.add(target)
-        _say(f"using the {size} synthetic COCO split (seed {seed}) at {target}")
+        _say(f"using the {what} at {target}")
     return target
+
+
+def coco_data_dir(size: str = "small", seed: int = 0) -> Path:
+    """Root of the cached synthetic COCO person-keypoints split (coco/annotations, coco/{train,val}2017), made
+    on first use only: the MPII / Human3.6M dataset and `make demo` never pay for it."""
+    def generate(temporary: Path) -> None:
+        from synthetic.generate import default_workers
+        from synthetic.generate_coco import generate_coco
+
+        generate_coco(temporary, size=size, seed=seed, workers=default_workers())
+
+    return _cached_split(f"coco_{size}_seed{seed}", COCO_GENERATOR_VERSION, size, seed,
+                         f"{size} synthetic COCO split (seed {seed})", generate)
 
 
 def coco_root(data_dir: str | Path | None) -> Path:
@@ -183,34 +196,13 @@ HUMANEVA_VERSION = "1.0"  # synthetic.write_humaneva.HUMANEVA_VERSION (kept here
 def humaneva_data_dir(size: str = "small", seed: int = 0) -> Path:
     """Root of the cached synthetic HumanEva-I dataset (humaneva/, info.json), generated the first time a HumanEva
     command asks: its own cache entry `synthetic/humaneva_<size>_seed<seed>/`, so the other commands never pay."""
-    target = cache_dir("synthetic") / f"humaneva_{size}_seed{seed}"
+    def generate(temporary: Path) -> None:
+        from synthetic.write_humaneva import generate_humaneva
 
-    def complete() -> bool:
-        try:
-            info = json.loads((target / "info.json").read_text())
-        except (OSError, ValueError):
-            return False
-        return info.get("version") == HUMANEVA_VERSION and info.get("size") == size and info.get("seed") == seed
+        generate_humaneva(temporary, size, seed)
 
-    if not complete():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with _Lock(target.parent / f".{target.name}.lock"):
-            if not complete():
-                from synthetic.write_humaneva import generate_humaneva
-
-                temporary = target.parent / f".{target.name}.tmp-{os.getpid()}"
-                _say(f"generating the {size} synthetic HumanEva-I dataset (seed {seed}) into {target}; this happens "
-                     f"once")
-                try:
-                    generate_humaneva(temporary, size, seed)
-                    shutil.rmtree(target, ignore_errors=True)
-                    os.rename(temporary, target)
-                finally:
-                    shutil.rmtree(temporary, ignore_errors=True)
-    if target not in _ANNOUNCED:
-        _ANNOUNCED.add(target)
-        _say(f"using the {size} synthetic HumanEva-I dataset (seed {seed}) at {target}")
-    return target
+    return _cached_split(f"humaneva_{size}_seed{seed}", HUMANEVA_VERSION, size, seed,
+                         f"{size} synthetic HumanEva-I dataset (seed {seed})", generate)
 
 
 def humaneva_root(data_dir: str | Path | None) -> Path:
