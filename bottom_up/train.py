@@ -17,10 +17,10 @@ from torch.utils.data import DataLoader
 from bottom_up.checkpoint import KIND, checkpoint_fields, load_bottom_up
 from bottom_up.codec import AssociativeEmbeddingCodec
 from bottom_up.loss import NUM_KEYPOINTS, BottomUpLossSettings, bottom_up_loss
-from bottom_up.training_parts import (METRIC, add_data_options, add_model_options, build_data, check_model_options,
-                                      image_mean_std, make_validate, model_config)
+from bottom_up.training_parts import (METRIC, add_data_options, add_model_options, build_data, image_mean_std,
+                                      make_validate, model_config)
 from stacked_hourglass.dataset import worker_init
-from stacked_hourglass.model import HourglassConfig, HourglassNet, normalise_input
+from stacked_hourglass.model import HourglassConfig, HourglassNet, normalise_input, shape_options_problem
 from synthetic import coco_root
 from utils.checkpoints import config_from_dict
 from utils.runs import RunSettings, start_run
@@ -37,7 +37,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 
 def check_options(opts: argparse.Namespace) -> str | None:
-    return check_model_options(opts)
+    return shape_options_problem(opts)
 
 
 def train(opts: argparse.Namespace, teacher_path: str | None = None, teacher_weight: float = 0.0) -> dict[str, float]:

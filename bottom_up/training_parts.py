@@ -47,16 +47,6 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(lr=1e-3, batch_size=8, epochs=50)
 
 
-def check_model_options(opts: argparse.Namespace) -> str | None:
-    if opts.input_res % 64:
-        return f"--input_res must be a multiple of 64, got {opts.input_res}"
-    if opts.features < 8 or opts.features % 2:
-        return f"--features must be an even number >= 8, got {opts.features}"
-    if opts.stacks < 1 or opts.blocks < 1:
-        return "--stacks and --blocks must be >= 1"
-    return None
-
-
 def model_config(opts: argparse.Namespace) -> HourglassConfig:
     return HourglassConfig(stacks=opts.stacks, blocks=opts.blocks, features=opts.features,
                            early_pool=opts.early_pool, num_joints=OUTPUTS, input_res=opts.input_res,

@@ -20,7 +20,7 @@ from stacked_hourglass.checkpoint import STRIDE
 from stacked_hourglass.clips import (FrameCrops, clip_starts, jitter_px, load_frame_crops, mean_pixel_error, pck,
                                      to_tensor_images)
 from stacked_hourglass.loss import LossSettings, hourglass_loss
-from stacked_hourglass.model import HourglassConfig, normalise_input
+from stacked_hourglass.model import HourglassConfig, normalise_input, shape_options_problem
 from stacked_hourglass.temporal import (KIND, ClipHourglass, ClipHourglassConfig, checkpoint_fields,
                                         load_clip_hourglass, predict_frames)
 from stacked_hourglass import transforms
@@ -55,9 +55,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 def check_options(opts: argparse.Namespace) -> str | None:
     if opts.clip_frames < 1:
         return f"--clip_frames must be >= 1, got {opts.clip_frames}"
-    if opts.input_res % 64:
-        return f"--input_res must be a multiple of 64, got {opts.input_res}"
-    return None
+    return shape_options_problem(opts)
 
 
 def model_config(opts: argparse.Namespace) -> ClipHourglassConfig:

@@ -49,6 +49,18 @@ class HourglassConfig:
         return self.input_res // 4
 
 
+def shape_options_problem(opts) -> str | None:
+    """A usage message when the command's network shape options (--input_res, --features, --stacks, and --blocks
+    where the command has it) cannot build a HourglassConfig, else None: checked before any work."""
+    if opts.input_res % 64:
+        return f"--input_res must be a multiple of 64 (stride 4, then 4 halvings), got {opts.input_res}"
+    if opts.features < 8 or opts.features % 2:
+        return f"--features must be an even number >= 8, got {opts.features}"
+    if opts.stacks < 1 or getattr(opts, "blocks", 1) < 1:
+        return "--stacks and --blocks must be >= 1"
+    return None
+
+
 def norm_layer(channels: int, config: HourglassConfig) -> nn.Module:
     if config.use_layer_norm:
         return nn.GroupNorm(1, channels, affine=config.batch_norm_affine)

@@ -22,7 +22,7 @@ from stacked_hourglass.dataset import (CropCacheDataset, JpegDataset, PoseDatase
 from stacked_hourglass.inference import HourglassPredictor, predict
 from stacked_hourglass.inputs import add_outside_paths_option
 from stacked_hourglass.loss import LossSettings, hourglass_loss
-from stacked_hourglass.model import HourglassConfig, HourglassNet, normalise_input
+from stacked_hourglass.model import HourglassConfig, HourglassNet, normalise_input, shape_options_problem
 from stacked_hourglass.pictures import prediction_picture
 from stacked_hourglass.prepare import CACHE_NAME, CacheSpec, dataset_mean_std, prepare_split
 from utils.checkpoints import config_from_dict
@@ -103,12 +103,9 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 
 def check_options(opts: argparse.Namespace) -> str | None:
-    if opts.input_res % 64:
-        return f"--input_res must be a multiple of 64 (stride 4, then 4 halvings), got {opts.input_res}"
-    if opts.features < 8 or opts.features % 2:
-        return f"--features must be an even number >= 8, got {opts.features}"
-    if opts.stacks < 1 or opts.blocks < 1:
-        return "--stacks and --blocks must be >= 1"
+    problem = shape_options_problem(opts)
+    if problem:
+        return problem
     for name in ("mask_prob", "orientation_prob", "mean_valued_prob", "max_cover_ratio", "rotation_prob", "flip_prob",
                  "colour_gain"):
         if not 0.0 <= getattr(opts, name) <= 1.0:
