@@ -104,11 +104,13 @@ def inference_stride(config: ClipHourglassConfig) -> int:
 @torch.no_grad()
 def predict_frames(model: ClipHourglass, crops: np.ndarray, image_to_input: np.ndarray, run: np.ndarray,
                    mean_rgb: torch.Tensor, std_rgb: torch.Tensor, device: torch.device, batch_clips: int = 8,
-                   show_progress: bool = False) -> np.ndarray:
+                   show_progress: bool = False, stride: int | None = None,
+                   decode_method: str = "quarter") -> np.ndarray:
     """2D joints (N, J, 2) image px of every frame, each predicted once: overlapping clips of K rows of a run every
     inference_stride rows (the last one ending at the run's end), a frame kept from the clip where it is most
     central (clips.centred_clips); frames of runs shorter than a clip stay NaN. With K >= fusion_width this equals
-    fusing the per-frame heatmaps over the whole run. crops (N, R, R, 3) uint8, image_to_input (N, 2, 3)."""
+    fusing the per-frame heatmaps over the whole run. stride: None = inference_stride(model.config) (another value:
+    for comparisons); decode_method: heatmaps.decode's. crops (N, R, R, 3) uint8, image_to_input (N, 2, 3)."""
     from tqdm import tqdm
 
     from stacked_hourglass.checkpoint import STRIDE
@@ -118,7 +120,7 @@ def predict_frames(model: ClipHourglass, crops: np.ndarray, image_to_input: np.n
 
     model.eval()
     frames = model.config.clip_frames
-    starts, clip_of_row, position_of_row = centred_clips(run, frames, inference_stride(model.config))
+    starts, clip_of_row, position_of_row = centred_clips(run, frames, stride or inference_stride(model.config))
     used = np.unique(clip_of_row[clip_of_row >= 0])  # clips that some frame keeps
     joints = np.full((len(crops), model.config.hourglass_config().num_joints, 2), np.nan)
     for first in tqdm(range(0, len(used), batch_clips), desc="hourglass clips", disable=not show_progress):
@@ -129,6 +131,6 @@ def predict_frames(model: ClipHourglass, crops: np.ndarray, image_to_input: np.n
         heatmaps = model(flat)["heatmaps"][-1]  # (B K, J, h, w)
         keep = (clip_of_row[rows] == clips[:, None]).reshape(-1)  # (B K,) each frame from its own clip only
         kept_rows = rows.reshape(-1)[keep]
-        coords_hm, _ = decode(heatmaps[torch.as_tensor(keep, device=heatmaps.device)])
+        coords_hm, _ = decode(heatmaps[torch.as_tensor(keep, device=heatmaps.device)], decode_method)
         joints[kept_rows] = heatmap_to_image(coords_hm.cpu().numpy(), image_to_input[kept_rows], STRIDE)
     return joints
