@@ -96,6 +96,27 @@ def clip_starts(run: np.ndarray, clip_frames: int, stride: int) -> np.ndarray:
     return np.array(starts, dtype=np.int64)
 
 
+def centred_clips(run: np.ndarray, clip_frames: int, stride: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Overlapping clips for prediction and, for every row, the one clip whose prediction it keeps: the clip where
+    the row is most central (the most frames on its shorter side; ties: the earlier clip), so with stride <= K - 2h
+    every row but a run's first and last h sees h frames either side. Clips as clip_starts(run, K, stride).
+    run: (N,) -> starts (M,), clip (N,) index into starts (-1: the row's run is shorter than a clip), position (N,)
+    the row's place in its clip (-1 likewise)."""
+    starts = clip_starts(run, clip_frames, stride)
+    clip = np.full(len(run), -1, dtype=np.int64)
+    position = np.full(len(run), -1, dtype=np.int64)
+    best = np.full(len(run), -1, dtype=np.int64)  # the kept clip's frames on the row's shorter side
+    places = np.arange(clip_frames)
+    centrality = np.minimum(places, clip_frames - 1 - places)  # (K,)
+    for index, start in enumerate(starts):
+        rows = start + places
+        better = centrality > best[rows]
+        best[rows[better]] = centrality[better]
+        clip[rows[better]] = index
+        position[rows[better]] = places[better]
+    return starts, clip, position
+
+
 def pck(pred_px: np.ndarray, truth_px: np.ndarray, fraction: float = 0.1) -> float:
     """Percent of joints within `fraction` x the person's 2D height (the larger side of the frame's joint box).
     pred_px, truth_px: (N, J, 2)."""

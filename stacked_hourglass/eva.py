@@ -3,9 +3,11 @@
 Training: clips of --clip_frames consecutive frames of the Train takes (every frame a sample start, each run's
 crops prepared once in memory), one hourglass shared by the frames, with --temporal a fusion of the last stack's
 heatmaps across the clip; loss on every frame. Validation on the Validate takes: PCK@0.1 of the person's 2D height,
-mean pixel error and frame-to-frame jitter (2D velocity error), image px. `run.py hourglass_eva` writes the 2D of
-every rendered frame in VideoPose3D's layout (`data_2d_humaneva15_hourglass.npz`, the rendered clip of each take,
-`metadata['frame_start']` its first frame), which `train.py 2d3d_eva --input_2d` and `run.py 2d3d_eva --input` read.
+mean pixel error and frame-to-frame jitter (2D velocity error), image px; validation and run.py predict each
+frame once, from the overlapping clip where it is most central (temporal.predict_frames). `run.py hourglass_eva`
+writes the 2D of every rendered frame in VideoPose3D's layout (`data_2d_humaneva15_hourglass.npz`, the rendered
+clip of each take, `metadata['frame_start']` its first frame), which `train.py 2d3d_eva --input_2d` and
+`run.py 2d3d_eva --input` read.
 """
 from __future__ import annotations
 

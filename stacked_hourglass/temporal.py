@@ -90,28 +90,47 @@ def load_clip_hourglass(path: str | Path, device: str | torch.device = "cpu") ->
     return LoadedModel(model.to(device).eval(), config, extras)
 
 
+def inference_stride(config: ClipHourglassConfig) -> int:
+    """Clip stride for prediction: K for the frame-wise network (frames are independent: one pass per frame); with
+    the fusion K - 2h (h = fusion_width // 2 frames of context each side, at least 1), so that keeping each frame
+    from the clip where it is most central gives every frame its full temporal context except a run's first and
+    last h, which keep the zero padding in time that the same frames of a run's first and last training clips
+    had."""
+    if not config.temporal:
+        return config.clip_frames
+    return max(1, config.clip_frames - 2 * (config.fusion_width // 2))
+
+
 @torch.no_grad()
 def predict_frames(model: ClipHourglass, crops: np.ndarray, image_to_input: np.ndarray, run: np.ndarray,
                    mean_rgb: torch.Tensor, std_rgb: torch.Tensor, device: torch.device, batch_clips: int = 8,
-                   show_progress: bool = False) -> np.ndarray:
-    """2D joints (N, J, 2) image px of every frame: clips of K rows of a run, every K rows (the last one ending at
-    the run's end; a frame in two clips takes the later one). crops (N, R, R, 3) uint8, image_to_input (N, 2, 3)."""
+                   show_progress: bool = False, stride: int | None = None,
+                   decode_method: str = "quarter") -> np.ndarray:
+    """2D joints (N, J, 2) image px of every frame, each predicted once: overlapping clips of K rows of a run every
+    inference_stride rows (the last one ending at the run's end), a frame kept from the clip where it is most
+    central (clips.centred_clips); frames of runs shorter than a clip stay NaN. With K >= fusion_width this equals
+    fusing the per-frame heatmaps over the whole run. stride: None = inference_stride(model.config) (another value:
+    for comparisons); decode_method: heatmaps.decode's. crops (N, R, R, 3) uint8, image_to_input (N, 2, 3)."""
     from tqdm import tqdm
 
     from stacked_hourglass.checkpoint import STRIDE
-    from stacked_hourglass.clips import clip_starts, to_tensor_images
+    from stacked_hourglass.clips import centred_clips, to_tensor_images
     from stacked_hourglass.heatmaps import decode, heatmap_to_image
     from stacked_hourglass.model import normalise_input
 
     model.eval()
     frames = model.config.clip_frames
-    starts = clip_starts(run, frames, frames)
+    starts, clip_of_row, position_of_row = centred_clips(run, frames, stride or inference_stride(model.config))
+    used = np.unique(clip_of_row[clip_of_row >= 0])  # clips that some frame keeps
     joints = np.full((len(crops), model.config.hourglass_config().num_joints, 2), np.nan)
-    for first in tqdm(range(0, len(starts), batch_clips), desc="hourglass clips", disable=not show_progress):
-        rows = starts[first:first + batch_clips, None] + np.arange(frames)  # (B, K)
+    for first in tqdm(range(0, len(used), batch_clips), desc="hourglass clips", disable=not show_progress):
+        clips = used[first:first + batch_clips]
+        rows = starts[clips, None] + np.arange(frames)  # (B, K)
         images = to_tensor_images(crops[rows]).to(device)  # (B, K, 3, R, R)
         flat = normalise_input(images.flatten(0, 1), mean_rgb, std_rgb).reshape(images.shape).float()
         heatmaps = model(flat)["heatmaps"][-1]  # (B K, J, h, w)
-        coords_hm, _ = decode(heatmaps)
-        joints[rows.reshape(-1)] = heatmap_to_image(coords_hm.cpu().numpy(), image_to_input[rows.reshape(-1)], STRIDE)
+        keep = (clip_of_row[rows] == clips[:, None]).reshape(-1)  # (B K,) each frame from its own clip only
+        kept_rows = rows.reshape(-1)[keep]
+        coords_hm, _ = decode(heatmaps[torch.as_tensor(keep, device=heatmaps.device)], decode_method)
+        joints[kept_rows] = heatmap_to_image(coords_hm.cpu().numpy(), image_to_input[kept_rows], STRIDE)
     return joints

@@ -8,9 +8,12 @@ import torch
 
 import run as run_entry
 import train as train_entry
-from stacked_hourglass.clips import clip_starts, jitter_px, mean_pixel_error, pck
-from stacked_hourglass.model import HourglassConfig
-from stacked_hourglass.temporal import ClipHourglass, ClipHourglassConfig, load_clip_hourglass
+from stacked_hourglass.checkpoint import STRIDE
+from stacked_hourglass.clips import centred_clips, clip_starts, jitter_px, mean_pixel_error, pck
+from stacked_hourglass.heatmaps import decode, heatmap_to_image
+from stacked_hourglass.model import HourglassConfig, normalise_input
+from stacked_hourglass.temporal import (ClipHourglass, ClipHourglassConfig, inference_stride, load_clip_hourglass,
+                                        predict_frames)
 from twod_threed.humaneva_files import load_humaneva_pairs, read_frame_starts
 from utils.checkpoints import load_checkpoint
 
@@ -20,6 +23,59 @@ def test_clip_starts_stay_inside_runs():
     assert clip_starts(run, 3, 1).tolist() == [0, 1, 2, 5]  # run 2 is shorter than a clip
     assert clip_starts(run, 3, 3).tolist() == [0, 2, 5]  # the last clip of run 0 ends at its last frame
     assert clip_starts(run, 2, 2).tolist() == [0, 2, 3, 5, 6, 8]
+
+
+def test_centred_clips_keep_every_frame_once_from_its_most_central_clip():
+    run = np.array([0] * 7 + [1] * 4 + [2] * 2)
+    starts, clip, position = centred_clips(run, 4, 2)
+    assert starts.tolist() == [0, 2, 3, 7]  # run 0: every 2 rows, the last clip ending at row 6
+    # row 2: place 2 of clip 0 (one frame after it) rather than place 0 of clip 1; row 4: a tie, the earlier clip
+    assert clip.tolist() == [0, 0, 0, 1, 1, 2, 2, 3, 3, 3, 3, -1, -1]
+    assert position.tolist() == [0, 1, 2, 1, 2, 2, 3, 0, 1, 2, 3, -1, -1]
+    kept = clip >= 0
+    assert (starts[clip[kept]] + position[kept]).tolist() == np.flatnonzero(kept).tolist()  # each row is itself, once
+    ends = np.isin(np.arange(11), [0, 6, 7, 10])  # first and last rows of runs 0 and 1
+    assert (np.minimum(position, 3 - position)[kept][~ends] >= 1).all()  # every other row has a frame either side
+
+
+def _frame_inputs(rows: int, input_res: int = 64):
+    generator = np.random.default_rng(0)
+    crops = generator.integers(0, 256, (rows, input_res, input_res, 3), dtype=np.uint8)
+    image_to_input = np.tile(np.array([[2.0, 0.0, 3.0], [0.0, 2.0, -1.0]]), (rows, 1, 1))
+    return crops, image_to_input, torch.full((3,), 0.5), torch.full((3,), 0.25)
+
+
+def _per_frame_reference(model: ClipHourglass, crops, image_to_input, run, mean, std) -> np.ndarray:
+    """Every frame through the hourglass alone, then (temporal) the fusion over its whole run at once: each frame
+    with its neighbours on both sides, zero beyond the run's ends."""
+    joints = []
+    with torch.no_grad():
+        for index in np.unique(run):
+            rows = np.flatnonzero(run == index)
+            images = torch.from_numpy(crops[rows]).movedim(-1, -3)
+            heatmaps = model.hourglass(normalise_input(images, mean, std))["heatmaps"][-1]  # (L, J, h, w)
+            if model.fusion is not None:
+                heatmaps = model.fusion(heatmaps[None])[0]
+            joints.append(heatmap_to_image(decode(heatmaps)[0].numpy(), image_to_input[rows], STRIDE))
+    return np.concatenate(joints)
+
+
+@pytest.mark.parametrize("temporal", [False, True])
+def test_overlapping_clip_inference_equals_the_per_frame_reference(temporal):
+    model = _model(temporal)
+    model.config.clip_frames = 4
+    assert inference_stride(model.config) == (2 if temporal else 4)
+    if temporal:
+        with torch.no_grad():
+            torch.nn.init.normal_(model.fusion.conv.weight, std=0.5)
+    run = np.array([0] * 7 + [1] * 5)  # 7 and 5 rows: neither a multiple of the clip, so the last clips overlap
+    crops, image_to_input, mean, std = _frame_inputs(len(run))
+    found = predict_frames(model, crops, image_to_input, run, mean, std, torch.device("cpu"), batch_clips=2)
+    reference = _per_frame_reference(model, crops, image_to_input, run, mean, std)
+    np.testing.assert_allclose(found, reference, atol=1e-4)
+    if temporal:  # the fusion moves joints, so the comparison above is about the temporal context
+        plain = _per_frame_reference(_model(False), crops, image_to_input, run, mean, std)
+        assert np.abs(found - plain).max() > 1.0
 
 
 def test_metrics_against_hand_computed_values():
