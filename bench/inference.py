@@ -1,6 +1,7 @@
-"""Stitched RGB -> 3D inference, four ways in one run: eager PyTorch, batch norms folded (`--fuse_bn`),
-torch.compile (of the folded network), and onnxruntime (the file `run.py export_onnx` writes), images/s at batch 1
-and 16 and their ratios to eager.
+"""Stitched RGB -> 3D inference, five ways in one run: eager PyTorch, eager in the precision `--amp` picks here
+(utils/precision.py: bf16 autocast on a CPU with native bf16; on other CPUs it is fp32, so it is not measured twice),
+batch norms folded (`--fuse_bn`), torch.compile (of the folded network), and onnxruntime (the file `run.py
+export_onnx` writes), images/s at batch 1 and 16 and their ratios to eager.
 
   python bench/inference.py [--repeats 5] [--threads N] [--quick]
 
@@ -34,6 +35,7 @@ from twod_threed.normalization import Normaliser  # noqa: E402
 from utils.compiling import compile_problem  # noqa: E402
 from utils.fusion import fuse_batch_norms  # noqa: E402
 from utils.machine import machine_info, matmul_gflops  # noqa: E402
+from utils.precision import choose_precision  # noqa: E402
 
 BATCHES = (1, 16)
 
@@ -56,6 +58,14 @@ def runners(network: StitchedNetwork, example: tuple, folder: Path) -> tuple[dic
     fused = StitchedPoses(fuse_batch_norms(network)).eval()
     found = {"eager": eager, "fused": fused}
     skipped = {}
+    amp = choose_precision("cpu", True)
+    if amp.dtype is None:
+        skipped["amp"] = amp.describe()
+    else:
+        def with_amp(images, matrices):
+            with amp.autocast():
+                return eager(images, matrices)
+        found["amp"] = with_amp
     problem = compile_problem(torch.device("cpu"))
     if problem:
         skipped["compiled"] = problem
@@ -120,7 +130,8 @@ def main() -> None:
         "bench": "inference",
         "hourglass": {"stacks": hourglass.stacks, "features": hourglass.features, "input_res": res},
         **machine_info(),
-        "precision": "fp32",
+        "precision": "fp32 (amp: the precision --amp picks here)",
+        "amp_precision": choose_precision("cpu", True).name,
         "repeats": args.repeats,
         "matmul_fp32_gflops": round(statistics.median(reference), 1),
         **{f"images_per_s_batch{b}_{n}": round(median[(n, b)], 2) for n, b in settings},
