@@ -108,11 +108,13 @@ def read_baseline_3d(data_dir: str | Path, subjects: tuple[int, ...], drop_corru
     return poses
 
 
-def _videopose3d_table(path: Path, key: str, expected: str) -> tuple[dict, dict[str, np.ndarray]]:
-    """The {subject: {action: array}} table stored under `key` in a VideoPose3D npz file, and all its members."""
-    if not path.is_file():
+def videopose3d_table(path: Path, key: str, expected: str,
+                      fields: dict[str, np.ndarray] | None = None) -> tuple[dict, dict[str, np.ndarray]]:
+    """The {subject: {action: array}} table stored under `key` in a VideoPose3D npz file, and all its members.
+    fields: the file's members when the caller has read them already (`utils.npz.load_npz`), so it is read once."""
+    if fields is None and not path.is_file():
         raise InputError(f"{path}: file not found (expected VideoPose3D {expected})")
-    data = load_npz(path)  # object members as plain data only: a crafted file runs nothing
+    data = load_npz(path) if fields is None else fields  # object members as plain data: a crafted file runs nothing
     if key not in data:
         raise InputError(f"{path}: missing the key '{key}'")
     table = data[key].item() if data[key].dtype == object and data[key].ndim == 0 else None
@@ -136,7 +138,7 @@ def videopose3d_layout(fields: dict[str, np.ndarray]) -> str:
 def read_videopose3d_3d(path: str | Path, subjects: tuple[int, ...], drop_corrupt: bool = True) -> PoseSequences:
     """Read VideoPose3D `data_3d_h36m.npz` -> {(subject, action): (T, 32, 3) world mm}."""
     path = Path(path)
-    by_subject, _ = _videopose3d_table(path, "positions_3d", "data_3d_h36m.npz")
+    by_subject, _ = videopose3d_table(path, "positions_3d", "data_3d_h36m.npz")
     poses: PoseSequences = {}
     for subject_name, actions in by_subject.items():
         subject = _subject_number(subject_name, path)
@@ -154,12 +156,12 @@ def read_videopose3d_3d(path: str | Path, subjects: tuple[int, ...], drop_corrup
     return poses
 
 
-def read_videopose3d_2d(path: str | Path,
-                        subjects: tuple[int, ...]) -> tuple[dict[tuple[int, str], list[np.ndarray]], str]:
+def read_videopose3d_2d(path: str | Path, subjects: tuple[int, ...], fields: dict[str, np.ndarray] | None = None
+                        ) -> tuple[dict[tuple[int, str], list[np.ndarray]], str]:
     """Read VideoPose3D `data_2d_h36m_*.npz` -> {(subject, action): [4 x (T, J, 2) px]} in camera order, and the
-    file's joint layout from its metadata ('h36m' or 'coco', `videopose3d_layout`)."""
+    file's joint layout from its metadata ('h36m' or 'coco', `videopose3d_layout`). fields: its members if read."""
     path = Path(path)
-    by_subject, fields = _videopose3d_table(path, "positions_2d", "data_2d_h36m_<source>.npz")
+    by_subject, fields = videopose3d_table(path, "positions_2d", "data_2d_h36m_<source>.npz", fields)
     keypoints = {}
     for subject_name, actions in by_subject.items():
         subject = _subject_number(subject_name, path)

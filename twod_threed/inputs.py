@@ -60,11 +60,11 @@ def to_h36m16_2d(joints: np.ndarray, joint_order: str | None, path: Path, field:
     return joints[:, list(MPII_TO_H36M16_2D)] if joint_order == "mpii" else joints
 
 
-def _videopose3d_rows(path: Path, subjects: list[int] | None,
+def _videopose3d_rows(path: Path, fields: dict[str, np.ndarray], subjects: list[int] | None,
                       joint_order: str | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     wanted = tuple(subjects) if subjects else tuple(range(1, 100))
     blocks, meta = [], {"subjects": [], "actions": [], "cameras": [], "frames": []}
-    sequences, layout = read_videopose3d_2d(path, wanted)
+    sequences, layout = read_videopose3d_2d(path, wanted, fields)
     for (subject, action), per_camera in sorted(sequences.items()):
         if (subject, action) in CORRUPT_SEQUENCES:
             get_logger().info(f"{path}: skipping the corrupt sequence S{subject} '{action}'")
@@ -128,7 +128,7 @@ def read_2d_input(path: str | Path, joint_order: str | None = None,
     if path.suffix == ".npz":
         fields = load_npz(path)  # object members as plain data only: a crafted file runs nothing
         if "positions_2d" in fields:
-            return _videopose3d_rows(path, subjects, joint_order)
+            return _videopose3d_rows(path, fields, subjects, joint_order)
         if "part" in fields and "S" in fields:
             return _mmpose_rows(path, fields)
     elif path.suffix == ".json":

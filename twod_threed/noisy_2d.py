@@ -12,10 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from twod_threed.h36m_files import _videopose3d_table
+from twod_threed.h36m_files import videopose3d_table
 from utils.atomic import save_npz_atomic
 from utils.cli import Parser, one_line_errors
-from utils.npz import load_npz
 
 
 def noisy_keypoints(keypoints_px: np.ndarray, sigma_px: float, seed: int, key: str) -> np.ndarray:
@@ -27,13 +26,13 @@ def noisy_keypoints(keypoints_px: np.ndarray, sigma_px: float, seed: int, key: s
 
 def write_noisy(source: Path, output: Path, sigma_px: float, seed: int) -> int:
     """Write the noisy copy (metadata kept); returns the number of sequences."""
-    table = _videopose3d_table(source, "positions_2d", "data_2d_*.npz")
+    table, fields = videopose3d_table(source, "positions_2d", "data_2d_*.npz")
     noisy = {subject: {action: [noisy_keypoints(k, sigma_px, seed, f"{subject}/{action}/{camera}")
                                 for camera, k in enumerate(per_camera)]
                        for action, per_camera in actions.items()}
              for subject, actions in table.items()}
     members = {"positions_2d": np.array(noisy, dtype=object)}
-    metadata = load_npz(source).get("metadata")
+    metadata = fields.get("metadata")
     if metadata is not None:
         members["metadata"] = metadata
     output.parent.mkdir(parents=True, exist_ok=True)
