@@ -117,6 +117,8 @@ class Script:
     # Option groups of a package above the script's own (e.g. the pose prior of a training script), with their checks.
     extra_groups: tuple[AddOptions, ...] = field(default=())
     extra_checks: tuple[CheckOptions, ...] = field(default=())
+    # Picks the script that parses and runs from the arguments (distill_hourglass: by the teacher's kind).
+    variant: Callable[[Sequence[str]], "Script"] | None = None
 
 
 # Options that are sizes, counts or rates wherever a script has them: positive, or at least zero.
@@ -241,6 +243,8 @@ def dispatch(command: str, scripts: dict[str, Script], argv: Sequence[str] | Non
         print(_listing(command, scripts), file=sys.stderr)
         return 2
     script = scripts[name]
+    if script.variant is not None:
+        script = script.variant(rest)
     opts = parse_script_options(command, name, script, rest)
     try:
         check_output_locations(opts)

@@ -8,12 +8,29 @@ from action import train as action_train
 from bottom_up import train as bottom_up_train
 from generative_models import train as pose_gan_train
 from generative_models.prior import add_prior_options, check_prior_options, with_prior
-from options import TRAINING_GROUPS, Script, dispatch, parse_script_options
+from options import TRAINING_GROUPS, Script, dispatch
 from stacked_hourglass import eva as hourglass_eva
 from stacked_hourglass import train as hourglass_train
 from stitched import train as stitched_train
 from twod_threed import train as twod_threed_train
 from utils.checkpoints import load_checkpoint
+from utils.errors import InputError
+
+
+def add_teacher_options(parser) -> None:
+    group = parser.add_argument_group("distillation")
+    group.add_argument("--teacher", required=True,
+                       help="checkpoint of the trained teacher: train.py hourglass_coco (a bottom-up student, these "
+                            "options) or hourglass_mpii (a single-person student, hourglass_mpii's options)")
+    group.add_argument("--teacher_weight", type=float, default=0.5,
+                       help="heatmap target = (1 - w) x ground truth + w x the teacher's heatmaps")
+
+
+def check_teacher_options(opts) -> str | None:
+    if not 0.0 <= opts.teacher_weight <= 1.0:
+        return f"--teacher_weight must be in [0, 1], got {opts.teacher_weight}"
+    return None
+
 
 # The pose prior (generative_models) regularises the 3D networks of the packages below it: the entry point joins them.
 PRIOR_OPTIONS, PRIOR_CHECKS = (add_prior_options,), (check_prior_options,)
@@ -46,8 +63,10 @@ SCRIPTS: dict[str, Script] = {
         training=True, groups=(*TRAINING_GROUPS, "workers")),
     "distill_hourglass": Script(
         help="a smaller hourglass trained on ground truth mixed with a teacher's heatmaps (--teacher CKPT)",
-        run=lambda opts: distill_hourglass(opts), add_options=bottom_up_train.add_distill_options,
-        check=bottom_up_train.check_distill_options, training=True, groups=(*TRAINING_GROUPS, "workers")),
+        run=bottom_up_train.distill, add_options=bottom_up_train.add_student_options,
+        check=bottom_up_train.check_options, training=True, groups=(*TRAINING_GROUPS, "workers"),
+        extra_groups=(add_teacher_options,), extra_checks=(check_teacher_options,),
+        variant=lambda argv: distill_script(argv)),
     "3d_pose_gan": Script(
         help="WGAN-GP 3D pose prior on Human3.6M-format 3D poses (generator + critic)",
         run=pose_gan_train.train, add_options=pose_gan_train.add_options,
@@ -64,17 +83,28 @@ SCRIPTS: dict[str, Script] = {
 }
 
 
-def distill_hourglass(opts):
-    """The student of the teacher's kind: the bottom-up COCO model, or the single-person MPII hourglass, which takes
-    hourglass_mpii's defaults and the options written on this command line that it has (the student's size too)."""
-    teacher_kind = load_checkpoint(opts.teacher, map_location="cpu").get("kind")
-    if teacher_kind != hourglass_train.KIND:
-        return bottom_up_train.distill(opts)
-    single = parse_script_options("train", "hourglass_mpii", SCRIPTS["hourglass_mpii"], [])
-    for name in {*opts.given_options, "stacks", "features", "script", "given_options"}:
-        if hasattr(single, name):
-            setattr(single, name, getattr(opts, name))
-    return hourglass_train.train(single, opts.teacher, opts.teacher_weight)
+def distill_script(argv) -> Script:
+    """distill_hourglass's script for the teacher's kind: a single-person (MPII) teacher gives a student with
+    hourglass_mpii's options and defaults (1 stack of 64 features unless told); any other teacher, the bottom-up
+    COCO student (which also reports a teacher that cannot be read)."""
+    teacher = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--teacher"), None)
+    teacher = next((a.split("=", 1)[1] for a in argv if a.startswith("--teacher=")), teacher)
+    try:
+        kind = load_checkpoint(teacher, map_location="cpu").get("kind") if teacher else None
+    except (InputError, OSError):
+        kind = None
+    if kind != hourglass_train.KIND:
+        return SCRIPTS["distill_hourglass"]
+    return Script(help=f"{SCRIPTS['distill_hourglass'].help}; a single-person student (hourglass_mpii's options)",
+                  run=lambda opts: hourglass_train.train(opts, opts.teacher, opts.teacher_weight),
+                  add_options=single_person_student_options, check=hourglass_train.check_options, training=True,
+                  groups=(*TRAINING_GROUPS, "workers"), extra_groups=(add_teacher_options,),
+                  extra_checks=(check_teacher_options,))
+
+
+def single_person_student_options(parser) -> None:
+    hourglass_train.add_options(parser)
+    parser.set_defaults(stacks=1, features=64)
 
 
 def main(argv: list[str] | None = None) -> int:

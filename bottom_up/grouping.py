@@ -5,7 +5,9 @@
    a person by the Hungarian algorithm on the tag distance to the person's mean tag (rounded, minus the peak's
    score, so among equally close people the stronger peak wins); a distance above `tag_threshold` starts a person.
 3. Refinement (optional): a person's missing keypoints are taken at the maximum of heatmap - |tag - person tag|.
-4. Score: the mean heatmap value over the 17 keypoints; quarter-pixel shift towards the higher neighbour.
+4. Score: the mean heatmap value over the 17 keypoints (before refinement).
+5. Sub-pixel position: a quarter pixel towards the higher neighbour (the authors' decoder) or DARK's Taylor step on
+   the blurred log-heatmap (`decoder`, the single-person hourglass's two decoders).
 """
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
+
+from stacked_hourglass.heatmaps import DECODERS, dark_steps, quarter_steps
 
 JOINT_ORDER = (0, 1, 2, 3, 4, 5, 6, 11, 12, 7, 8, 9, 10, 13, 14, 15, 16)
 
@@ -26,6 +30,11 @@ class GroupingSettings:
     tag_threshold: float = 1.0
     nms_kernel: int = 5
     refine: bool = True
+    decoder: str = "quarter"  # stacked_hourglass.heatmaps.DECODERS
+    sigma: float = 2.0  # the training targets' Gaussian, heatmap px (the dark decoder blurs with it)
+
+    def __post_init__(self):
+        assert self.decoder in DECODERS, f"decoder must be one of {DECODERS}, got {self.decoder!r}"
 
 
 def top_peaks(heatmaps: torch.Tensor, tags: torch.Tensor, settings: GroupingSettings
@@ -81,16 +90,15 @@ def _new_person(joints: int, tag_dim: int, joint: int, row: np.ndarray) -> np.nd
     return person
 
 
-def quarter_offset(people: np.ndarray, heatmaps: np.ndarray) -> np.ndarray:
-    """Shift found keypoints (N, K, >=3) a quarter pixel towards the higher neighbour in x and y."""
+def sub_pixel(people: np.ndarray, heatmaps: np.ndarray, settings: GroupingSettings) -> np.ndarray:
+    """Found keypoints (N, K, >=3) at integer heatmap px -> the same at sub-pixel positions (`settings.decoder`)."""
+    if not len(people):
+        return people
+    maps = torch.from_numpy(np.ascontiguousarray(heatmaps, dtype=np.float32))[None]  # (1, K, H, W)
+    x, y = (torch.from_numpy(people[..., axis].T.astype(np.int64))[None] for axis in (0, 1))  # (1, K, N)
+    steps = quarter_steps(maps, x, y) if settings.decoder == "quarter" else dark_steps(maps, x, y, settings.sigma)
     out = people.copy()
-    joints, height, width = heatmaps.shape
-    for axis, (dx, dy) in enumerate(((1, 0), (0, 1))):
-        x, y = people[..., 0].astype(int), people[..., 1].astype(int)
-        k = np.broadcast_to(np.arange(joints), x.shape)
-        ahead = heatmaps[k, np.clip(y + dy, 0, height - 1), np.clip(x + dx, 0, width - 1)]
-        behind = heatmaps[k, np.clip(y - dy, 0, height - 1), np.clip(x - dx, 0, width - 1)]
-        out[..., axis] += 0.25 * np.sign(ahead - behind) * (people[..., 2] > 0)
+    out[..., :2] += steps[0].permute(1, 0, 2).numpy() * (people[..., 2:3] > 0)
     return out
 
 
@@ -121,11 +129,9 @@ def group(heatmaps: torch.Tensor, tags: torch.Tensor, settings: GroupingSettings
         return np.zeros((0, heatmaps.shape[0], 3)), np.zeros(0)
     maps = heatmaps.float().numpy()
     scores = people[..., 2].mean(1)
-    people = quarter_offset(people, maps)
     if settings.refine:
-        refined = refine(people, maps, tags.float().numpy())
-        missing = people[..., 2] == 0
-        people = np.where(missing[..., None], quarter_offset(refined, maps), people)
+        people = refine(people, maps, tags.float().numpy())
+    people = sub_pixel(people, maps, settings)
     return people[..., :3], scores
 
 
@@ -151,4 +157,4 @@ def group_by_truth(heatmaps: torch.Tensor, truth_hm: np.ndarray, settings: Group
     kept = (people[..., 2] > 0).any(1)
     people = people[kept]
     scores = people[..., 2].mean(1)
-    return quarter_offset(people, heatmaps.float().numpy()), scores
+    return sub_pixel(people, heatmaps.float().numpy(), settings), scores

@@ -23,6 +23,7 @@ from bottom_up.checkpoint import load_bottom_up
 from bottom_up.coco_data import load_coco_split
 from bottom_up.grouping import GroupingSettings
 from bottom_up.inference import InferenceSettings, coco_results, detect_people, person_box
+from stacked_hourglass.heatmaps import DECODERS
 from stacked_hourglass.images import read_image
 from stacked_hourglass.inputs import IMAGE_SUFFIXES
 from synthetic import coco_root
@@ -43,6 +44,9 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--detection_threshold", type=float, default=0.1, help="peak value to start or join a person")
     group.add_argument("--tag_threshold", type=float, default=1.0, help="largest tag distance to join a person")
     group.add_argument("--no_refine", action="store_true", help="leave a person's missing keypoints missing")
+    group.add_argument("--decoder", choices=DECODERS, default="quarter",
+                       help="sub-pixel refinement of the peaks: quarter-pixel step (the authors' decoder) or dark "
+                            "(Taylor step on the blurred log-heatmap, Zhang et al. 2020)")
     group.add_argument("--ground_truth_grouping", action="store_true",
                        help="group the detected peaks with the labelled people instead of the tags (an oracle: "
                             "the AP it reaches is the detector's; the gap to it is the grouping's share of errors)")
@@ -79,7 +83,8 @@ def run(opts: argparse.Namespace) -> Path:
     device = torch.device(opts.device)
     model, _, extras = load_bottom_up(opts.load, device)
     codec = extras["codec"]
-    grouping = GroupingSettings(codec.max_people, opts.detection_threshold, opts.tag_threshold, refine=not opts.no_refine)
+    grouping = GroupingSettings(codec.max_people, opts.detection_threshold, opts.tag_threshold,
+                                refine=not opts.no_refine, decoder=opts.decoder, sigma=codec.sigma)
     settings = InferenceSettings(not opts.no_flip_test, tuple(opts.scales), grouping)
     images, name = images_to_run(opts)
     results, detections, boxes, unreadable = [], [], {}, []

@@ -17,8 +17,8 @@ from torch.utils.data import DataLoader
 from bottom_up.checkpoint import KIND, checkpoint_fields, load_bottom_up
 from bottom_up.codec import AssociativeEmbeddingCodec
 from bottom_up.loss import NUM_KEYPOINTS, BottomUpLossSettings, bottom_up_loss
-from bottom_up.training_parts import (METRIC, add_data_options, add_model_options, build_data, image_mean_std,
-                                      make_validate, model_config)
+from bottom_up.training_parts import (METRIC, add_data_options, add_model_options, build_data, data_options_problem,
+                                      image_mean_std, make_validate, model_config)
 from stacked_hourglass.dataset import worker_init
 from stacked_hourglass.model import HourglassConfig, HourglassNet, normalise_input, shape_options_problem
 from synthetic import coco_root
@@ -37,7 +37,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 
 def check_options(opts: argparse.Namespace) -> str | None:
-    return shape_options_problem(opts)
+    return shape_options_problem(opts) or data_options_problem(opts)
 
 
 def train(opts: argparse.Namespace, teacher_path: str | None = None, teacher_weight: float = 0.0) -> dict[str, float]:
@@ -92,30 +92,27 @@ def train(opts: argparse.Namespace, teacher_path: str | None = None, teacher_wei
                 break
             yield batch
 
-    trainer = Trainer(run, model, optimizer, loss_fn, sampler, make_batches,
-                      make_validate(root, valid_images, codec, mean_t, std_t, run.device), settings, scheduler)
+    validate_ap = make_validate(root, valid_images, codec, mean_t, std_t, run.device)
+
+    def validate(network: torch.nn.Module) -> dict[str, float]:
+        epoch = trainer.epoch + 1
+        if epoch % opts.validate_every and epoch < trainer.epochs:
+            return {}  # no AP this epoch: last.pt only
+        return validate_ap(network)
+
+    trainer = Trainer(run, model, optimizer, loss_fn, sampler, make_batches, validate, settings, scheduler)
     metrics = trainer.fit()
     run.close()
     return metrics
 
 
-def add_distill_options(parser: argparse.ArgumentParser) -> None:
+def add_student_options(parser: argparse.ArgumentParser) -> None:
+    """`train.py distill_hourglass` with a COCO teacher: this command's options, a smaller default network (1 stack
+    of 64 features); the entry point adds the teacher's options."""
     add_options(parser)
-    group = parser.add_argument_group("distillation")
-    group.add_argument("--teacher", required=True, help="checkpoint of the trained teacher (train.py hourglass_coco)")
-    group.add_argument("--teacher_weight", type=float, default=0.5,
-                       help="heatmap target = (1 - w) x ground truth + w x the teacher's heatmaps")
-    group.add_argument("--cache_dir", default=None,
-                       help="with a single-person (MPII) teacher: where hourglass_mpii's crop caches live")
     parser.set_defaults(stacks=1, features=64)
 
 
-def check_distill_options(opts: argparse.Namespace) -> str | None:
-    if not 0.0 <= opts.teacher_weight <= 1.0:
-        return f"--teacher_weight must be in [0, 1], got {opts.teacher_weight}"
-    return check_options(opts)
-
-
 def distill(opts: argparse.Namespace) -> dict[str, float]:
-    """`train.py distill_hourglass`: the student (by default 1 stack of 64 features) on the teacher's heatmaps."""
+    """`train.py distill_hourglass`: the student on the teacher's heatmaps."""
     return train(opts, opts.teacher, opts.teacher_weight)

@@ -40,6 +40,8 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
                       help="random scale 0.75-1.25, rotation +-30 deg, shift, left-right flip")
     data.add_argument("--train_limit", type=int, default=None, help="train on the first N images only")
     data.add_argument("--valid_limit", type=int, default=100, help="validate (AP) on the first N val images")
+    data.add_argument("--validate_every", type=int, default=1,
+                      help="validate (AP, which picks best.pt) every N epochs, and after the last")
     optim = parser.add_argument_group("bottom-up optimisation")
     optim.add_argument("--max_train_minutes", type=float, default=None,
                        help="stop after the epoch running when this much time has passed; the cosine learning "
@@ -73,6 +75,12 @@ def build_data(opts, root, codec: AssociativeEmbeddingCodec):
     valid_images = load_coco_split(root, "val", opts.valid_limit)
     augment = CocoAugment() if opts.augment_training_data else None
     return CocoKeypointDataset(train_images, codec, augment, opts.seed), valid_images
+
+
+def data_options_problem(opts: argparse.Namespace) -> str | None:
+    if opts.validate_every < 1:
+        return f"--validate_every must be >= 1, got {opts.validate_every}"
+    return None
 
 
 def make_validate(root, valid_images: list[CocoImage], codec, mean_t, std_t, device):

@@ -40,13 +40,14 @@ DECODERS = ("quarter", "dark")
 
 
 def _neighbours(maps: torch.Tensor, x: torch.Tensor, y: torch.Tensor, reach: int):
-    """`value(dx, dy)`: maps[b, j, y + dy, x + dx] for |dx|, |dy| <= reach, edges replicated. maps (B, J, H, W)."""
+    """`value(dx, dy)`: maps[b, j, y + dy, x + dx] for |dx|, |dy| <= reach, edges replicated. maps (B, J, H, W);
+    x, y (B, J, N) integer positions, N per map; values (B, J, N)."""
     width = maps.shape[-1]
     padded = torch.nn.functional.pad(maps, (reach, reach, reach, reach), mode="replicate").flatten(2)
     stride = width + 2 * reach
 
     def value(dx: int, dy: int) -> torch.Tensor:
-        return padded.gather(-1, ((y + reach + dy) * stride + (x + reach + dx)).unsqueeze(-1)).squeeze(-1)
+        return padded.gather(-1, (y + reach + dy) * stride + (x + reach + dx))
 
     return value
 
@@ -66,29 +67,20 @@ def gaussian_blur(heatmaps: torch.Tensor, sigma: float) -> torch.Tensor:
     return maps.reshape(batch, joints, height, width)
 
 
-def decode(heatmaps: torch.Tensor, method: str = "quarter", sigma: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Joint positions from heatmaps: the argmax, refined to sub-pixel precision.
+def quarter_steps(heatmaps: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """A quarter pixel toward the higher neighbour on each axis. heatmaps (B, J, H, W); x, y (B, J, N) integer
+    peak positions -> (B, J, N, 2) steps (x, y)."""
+    value = _neighbours(heatmaps.detach().float(), x, y, 1)
+    return 0.25 * torch.stack([torch.sign(value(1, 0) - value(-1, 0)), torch.sign(value(0, 1) - value(0, -1))], -1)
 
-    quarter: a quarter-pixel step toward the higher neighbour on each axis (the hourglass papers, pytorch-pose).
-    dark: distribution-aware refinement (Zhang et al., CVPR 2020): blur the map with the target's Gaussian
-      (`sigma`, heatmap px), take its logarithm and move to the maximum of its second-order Taylor expansion at the
-      argmax, at most one pixel; where the log-map is not concave there the argmax stays.
-    heatmaps: (B, J, H, W). Returns coordinates (B, J, 2) heatmap px (x, y) and peak values (B, J) (of the raw map).
-    """
-    assert heatmaps.dim() == 4, f"expected (B, J, H, W), got {tuple(heatmaps.shape)}"
-    assert method in DECODERS, f"decoder must be one of {DECODERS}, got {method!r}"
-    maps = heatmaps.detach().float()
-    width = maps.shape[-1]
-    peaks, index = maps.flatten(2).max(-1)
-    x, y = index % width, index // width
-    if method == "quarter":
-        value = _neighbours(maps, x, y, 1)
-        shift = torch.stack([torch.sign(value(1, 0) - value(-1, 0)), torch.sign(value(0, 1) - value(0, -1))], -1)
-        return torch.stack([x, y], -1).float() + 0.25 * shift, peaks
-    blurred = gaussian_blur(maps, sigma)
-    blurred = blurred * (maps.amax((2, 3), keepdim=True) / blurred.amax((2, 3), keepdim=True).clamp_min(1e-10))
-    value = _neighbours(torch.log(blurred.clamp_min(1e-10)), x, y, 2)
-    gradient = torch.stack([value(1, 0) - value(-1, 0), value(0, 1) - value(0, -1)], -1) / 2  # (B, J, 2)
+
+def dark_steps(heatmaps: torch.Tensor, x: torch.Tensor, y: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Distribution-aware refinement (Zhang et al., CVPR 2020) at given peaks: blur each map with the target's
+    Gaussian (`sigma`, heatmap px), take its logarithm and step to the maximum of its second-order Taylor expansion
+    at the peak, at most one pixel per axis; where the log-map is not concave there the step is 0. A map may hold
+    several peaks (one per person). heatmaps (B, J, H, W); x, y (B, J, N) integer positions -> (B, J, N, 2)."""
+    value = _neighbours(torch.log(gaussian_blur(heatmaps.detach().float(), sigma).clamp_min(1e-10)), x, y, 2)
+    gradient = torch.stack([value(1, 0) - value(-1, 0), value(0, 1) - value(0, -1)], -1) / 2  # (B, J, N, 2)
     dxx = (value(2, 0) - 2 * value(0, 0) + value(-2, 0)) / 4
     dyy = (value(0, 2) - 2 * value(0, 0) + value(0, -2)) / 4
     dxy = (value(1, 1) - value(-1, 1) - value(1, -1) + value(-1, -1)) / 4
@@ -97,8 +89,24 @@ def decode(heatmaps: torch.Tensor, method: str = "quarter", sigma: float = 1.0) 
     safe = torch.where(concave, determinant, torch.ones_like(determinant))
     step = -torch.stack([dyy * gradient[..., 0] - dxy * gradient[..., 1],
                          dxx * gradient[..., 1] - dxy * gradient[..., 0]], -1) / safe[..., None]  # -H^-1 g
-    step = torch.where(concave[..., None], step.clamp(-1.0, 1.0), torch.zeros_like(step))
-    return torch.stack([x, y], -1).float() + step, peaks
+    return torch.where(concave[..., None], step.clamp(-1.0, 1.0), torch.zeros_like(step))
+
+
+def decode(heatmaps: torch.Tensor, method: str = "quarter", sigma: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Joint positions from heatmaps: the argmax, refined to sub-pixel precision.
+
+    quarter: a quarter-pixel step toward the higher neighbour on each axis (the hourglass papers, pytorch-pose).
+    dark: `dark_steps` (Zhang et al., CVPR 2020) at the argmax.
+    heatmaps: (B, J, H, W). Returns coordinates (B, J, 2) heatmap px (x, y) and peak values (B, J) (of the raw map).
+    """
+    assert heatmaps.dim() == 4, f"expected (B, J, H, W), got {tuple(heatmaps.shape)}"
+    assert method in DECODERS, f"decoder must be one of {DECODERS}, got {method!r}"
+    maps = heatmaps.detach().float()
+    width = maps.shape[-1]
+    peaks, index = maps.flatten(2).max(-1)
+    x, y = (index % width)[..., None], (index // width)[..., None]  # (B, J, 1)
+    steps = quarter_steps(maps, x, y) if method == "quarter" else dark_steps(maps, x, y, sigma)
+    return torch.cat([x, y], -1).float() + steps[..., 0, :], peaks
 
 
 def flip_back(heatmaps: torch.Tensor, flip_permutation: np.ndarray = MPII.flip_permutation()) -> torch.Tensor:

@@ -23,7 +23,7 @@ def test_train_run_eval_distill(tiny_coco, tmp_path):
     assert teacher.is_file()
     out = tmp_path / "out"
     assert run_main(["hourglass_coco", "--data_dir", str(tiny_coco), "--load", str(teacher), "--output_dir", str(out),
-                     "--scales", "1", "2", "--limit", "3", "--detection_threshold", "0.0"]) == 0
+                     "--scales", "1", "2", "--limit", "3", "--detection_threshold", "0.0", "--decoder", "dark"]) == 0
     results = json.loads((out / "results_val.json").read_text())
     assert results and {"image_id", "category_id", "keypoints", "score"} <= set(results[0])
     assert len(results[0]["keypoints"]) == 51

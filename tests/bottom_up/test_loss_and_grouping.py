@@ -87,3 +87,22 @@ def test_more_peaks_than_people_start_new_people():
     assert len(keypoints) == 3
     first = keypoints[np.argmax(keypoints[:, 0, 2])]
     assert tuple(first[1, :2]) == (2, 5) and first[0, 2] == pytest.approx(0.8)
+
+
+def test_dark_decoder_finds_each_persons_sub_pixel_keypoint():
+    """Two people's Gaussian peaks (sigma 2) at sub-pixel positions on every keypoint map: the dark decoder puts
+    both within 0.05 px; the quarter step only within 0.25 px of the grid."""
+    grid = torch.arange(32, dtype=torch.float32)
+    centres = [(6.3, 10.7), (22.6, 9.2)]
+    heatmaps, tags = torch.zeros(17, 32, 32), torch.zeros(17, 32, 32, 1)
+    for person, (cx, cy) in enumerate(centres):
+        blob = torch.exp(-((grid[None, :] - cx) ** 2 + (grid[:, None] - cy) ** 2) / (2 * 2.0 ** 2))
+        heatmaps = torch.maximum(heatmaps, blob.expand(17, -1, -1))
+        tags[:, :, 16 * person: 16 * (person + 1), 0] = 5.0 * person
+    for decoder, tolerance in (("dark", 0.05), ("quarter", 0.36)):
+        keypoints, _ = group(heatmaps, tags, GroupingSettings(refine=False, decoder=decoder, sigma=2.0))
+        found = keypoints[np.argsort(keypoints[:, 0, 0]), :, :2]
+        assert np.abs(found - np.array(centres)[:, None]).max() < tolerance, decoder
+    dark, _ = group(heatmaps, tags, GroupingSettings(refine=False, decoder="dark"))
+    quarter, _ = group(heatmaps, tags, GroupingSettings(refine=False))
+    assert np.abs(dark[..., :2] - quarter[..., :2]).max() > 0.05  # the two decoders differ here

@@ -29,6 +29,7 @@ def test_distill_a_single_person_student(toy_mpii, tmp_path):
               str(tmp_path / "cache"), "--input_res", "64", "--batch_size", "4", "--epochs", "1"]
     assert train_command.main(["hourglass_mpii", *common, "--stacks", "2", "--features", "16"]) == 0
     teacher = tmp_path / "runs" / "hourglass_mpii_default" / "best.pt"
-    assert train_command.main(["distill_hourglass", "--teacher", str(teacher), *common, "--features", "8"]) == 0
+    assert train_command.main(["distill_hourglass", "--teacher", str(teacher), *common, "--features", "8",
+                               "--optimizer", "adam", "--lr_schedule", "cosine"]) == 0  # hourglass_mpii options
     payload = load_checkpoint(tmp_path / "runs" / "distill_hourglass_default" / "best.pt", kind="hourglass")
     assert HourglassConfig(**payload["model_config"]).features == 8 and payload["model_config"]["stacks"] == 1
