@@ -28,16 +28,23 @@ def _network_maps(model, images: torch.Tensor, mean_rgb, std_rgb) -> tuple[torch
     return output[:, :NUM_KEYPOINTS], output[:, NUM_KEYPOINTS:]
 
 
+def scale_side(codec: AssociativeEmbeddingCodec, scale: float) -> int:
+    """Input side px at a test scale: input_res x scale, rounded to the network's multiple of 64."""
+    return max(64, int(round(codec.input_res * scale / 64)) * 64)
+
+
 @torch.no_grad()
 def image_maps(model, image_rgb: np.ndarray, codec: AssociativeEmbeddingCodec, mean_rgb, std_rgb,
                settings: InferenceSettings, device="cpu") -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
     """(H, W, 3) uint8 -> heatmaps (K, h, w) averaged over flips and scales, tags (K, h, w, T) (one per flip and
-    scale), and the (2, 3) image px -> input px matrix of the base scale (h = w = input_res / stride)."""
+    scale), and the (2, 3) image px -> input px matrix of the largest scale, at whose resolution the maps of every
+    scale are given (h = w = its side / stride), so a larger test scale also locates the peaks more finely."""
     height, width = image_rgb.shape[:2]
-    base = codec.heatmap_res
+    largest = max(scale_side(codec, scale) for scale in settings.scales)
+    base = largest // codec.stride
     heatmap_sum, tag_list = 0.0, []
     for scale in settings.scales:
-        side = max(64, int(round(codec.input_res * scale / 64)) * 64)
+        side = scale_side(codec, scale)
         matrix = letterbox_matrix(width, height, side)
         warped = torch.from_numpy(np.ascontiguousarray(warp_image(image_rgb, matrix, side).transpose(2, 0, 1)))[None]
         batch = torch.cat([warped, warped.flip(3)]) if settings.flip else warped
@@ -45,13 +52,13 @@ def image_maps(model, image_rgb: np.ndarray, codec: AssociativeEmbeddingCodec, m
         if settings.flip:
             heatmaps = torch.stack([heatmaps[0], heatmaps[1].flip(2)[COCO_FLIP_PERMUTATION]])
             tags = torch.stack([tags[0], tags[1].flip(2)[COCO_FLIP_PERMUTATION]])
-        if side != codec.input_res:
+        if side != largest:
             heatmaps = F.interpolate(heatmaps, (base, base), mode="bilinear", align_corners=False)
             tags = F.interpolate(tags, (base, base), mode="bilinear", align_corners=False)
         heatmap_sum = heatmap_sum + heatmaps.mean(0)
         tag_list += list(tags)
     heatmaps = (heatmap_sum / len(settings.scales)).cpu()
-    return heatmaps, torch.stack(tag_list, -1).cpu(), letterbox_matrix(width, height, codec.input_res)
+    return heatmaps, torch.stack(tag_list, -1).cpu(), letterbox_matrix(width, height, largest)
 
 
 def to_image_px(keypoints_hm: np.ndarray, matrix: np.ndarray, codec: AssociativeEmbeddingCodec) -> np.ndarray:

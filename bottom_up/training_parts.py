@@ -37,7 +37,12 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--pull_weight", type=float, default=1e-3, help="weight of the associative-embedding pull")
     data.add_argument("--push_weight", type=float, default=1e-3, help="weight of the associative-embedding push")
     data.add_argument("--augment_training_data", action=argparse.BooleanOptionalAction, default=True,
-                      help="random scale 0.75-1.25, rotation +-30 deg, shift, left-right flip")
+                      help="random scale, rotation, shift (+-10 %% of the input) and left-right flip")
+    data.add_argument("--scale_range", type=float, nargs=2, default=[0.75, 1.25], metavar=("LOW", "HIGH"),
+                      help="augmentation: image scale uniform in [LOW, HIGH]")
+    data.add_argument("--max_rotation", type=float, default=30.0,
+                      help="augmentation: rotation uniform in +-N degrees")
+    data.add_argument("--flip_prob", type=float, default=0.5, help="augmentation: chance of a left-right mirror")
     data.add_argument("--train_limit", type=int, default=None, help="train on the first N images only")
     data.add_argument("--valid_limit", type=int, default=100, help="validate (AP) on the first N val images")
     data.add_argument("--validate_every", type=int, default=1,
@@ -73,11 +78,17 @@ def image_mean_std(images: list[CocoImage], count: int = 64) -> tuple[np.ndarray
 def build_data(opts, root, codec: AssociativeEmbeddingCodec):
     train_images = load_coco_split(root, "train", opts.train_limit)
     valid_images = load_coco_split(root, "val", opts.valid_limit)
-    augment = CocoAugment() if opts.augment_training_data else None
+    augment = (CocoAugment(tuple(opts.scale_range), opts.max_rotation, flip_prob=opts.flip_prob)
+               if opts.augment_training_data else None)
     return CocoKeypointDataset(train_images, codec, augment, opts.seed), valid_images
 
 
 def data_options_problem(opts: argparse.Namespace) -> str | None:
+    low, high = opts.scale_range
+    if not 0 < low <= high:
+        return f"--scale_range needs 0 < LOW <= HIGH, got {low} {high}"
+    if not 0 <= opts.max_rotation <= 180 or not 0 <= opts.flip_prob <= 1:
+        return "--max_rotation must be in [0, 180] degrees and --flip_prob in [0, 1]"
     if opts.validate_every < 1:
         return f"--validate_every must be >= 1, got {opts.validate_every}"
     return None

@@ -40,3 +40,22 @@ def test_validate_every_is_checked(tmp_path, capsys):
     with pytest.raises(SystemExit):
         train_main(["hourglass_coco", "--validate_every", "0", "--checkpoint_dir", str(tmp_path)])
     assert "--validate_every must be >= 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--scale_range", "1.2", "0.8"], "--scale_range needs 0 < LOW <= HIGH"),
+    (["--max_rotation", "-5"], "--max_rotation must be in [0, 180]"),
+    (["--flip_prob", "1.5"], "--flip_prob in [0, 1]")])
+def test_augmentation_ranges_are_checked(tmp_path, capsys, options, message):
+    with pytest.raises(SystemExit):
+        train_main(["hourglass_coco", *options, "--checkpoint_dir", str(tmp_path)])
+    assert message in capsys.readouterr().err
+
+
+def test_without_rotation_scale_or_flip_the_sample_is_the_letterboxed_image(tiny_coco):
+    images = load_coco_split(tiny_coco, "train")
+    codec = AssociativeEmbeddingCodec(64, 4, 1.0, 30)
+    still = CocoKeypointDataset(images, codec, CocoAugment((1.0, 1.0), 0.0, 0.0, 0.0))
+    plain = CocoKeypointDataset(images, codec, None)
+    for index in range(3):
+        assert np.array_equal(still[index]["image"].numpy(), plain[index]["image"].numpy())

@@ -106,3 +106,39 @@ def test_dark_decoder_finds_each_persons_sub_pixel_keypoint():
     dark, _ = group(heatmaps, tags, GroupingSettings(refine=False, decoder="dark"))
     quarter, _ = group(heatmaps, tags, GroupingSettings(refine=False))
     assert np.abs(dark[..., :2] - quarter[..., :2]).max() > 0.05  # the two decoders differ here
+
+
+class PointNetwork(torch.nn.Module):
+    """A stand-in network: at any input side, every keypoint's heatmap is a Gaussian (sigma 2 cells) at image px
+    `point` of a `width` x `height` image letterboxed into the input; tags 0."""
+
+    def __init__(self, point, width, height):
+        super().__init__()
+        self.point, self.width, self.height = np.asarray(point, dtype=np.float64), width, height
+
+    def forward(self, images):
+        from bottom_up.codec import apply_affine, letterbox_matrix
+
+        side = images.shape[-1]
+        x, y = (apply_affine(letterbox_matrix(self.width, self.height, side), self.point) - 1.5) / 4
+        grid = torch.arange(side // 4, dtype=torch.float32)
+        blob = torch.exp(-((grid[None, :] - x) ** 2 + (grid[:, None] - y) ** 2) / 8)
+        maps = torch.cat([blob.expand(17, -1, -1), torch.zeros(17, side // 4, side // 4)])
+        return {"heatmaps": [maps.expand(len(images), -1, -1, -1)]}
+
+
+@pytest.mark.parametrize("scales, tolerance", [((1.0,), 0.1), ((2.0,), 0.05), ((1.0, 2.0), 0.3)])
+def test_every_test_scale_maps_back_to_the_same_image_point(scales, tolerance):
+    """Maps of several scales are joined at the largest one's resolution and mapped back through its letterbox."""
+    from bottom_up.codec import AssociativeEmbeddingCodec
+    from bottom_up.inference import InferenceSettings, detect_people, image_maps
+
+    point, image = (41.3, 30.7), np.zeros((80, 100, 3), dtype=np.uint8)
+    codec = AssociativeEmbeddingCodec(64, 4, 2.0, 30)
+    settings = InferenceSettings(False, scales, GroupingSettings(decoder="dark", sigma=2.0))
+    network, mean, std = PointNetwork(point, 100, 80), torch.zeros(3), torch.ones(3)
+    heatmaps, tags, _ = image_maps(network, image, codec, mean, std, settings)
+    assert heatmaps.shape == (17, 16 * max(scales), 16 * max(scales)) and tags.shape[-1] == len(scales)
+    keypoints, scores = detect_people(network, image, codec, mean, std, settings)
+    assert len(keypoints) == 1 and scores[0] > 0.9
+    assert np.abs(keypoints[0, :, :2] - point).max() < tolerance
