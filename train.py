@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 from action import multitask_train
 from action import train as action_train
@@ -95,11 +96,12 @@ def distill_script(argv) -> Script:
         kind = None
     if kind != hourglass_train.KIND:
         return SCRIPTS["distill_hourglass"]
-    return Script(help=f"{SCRIPTS['distill_hourglass'].help}; a single-person student (hourglass_mpii's options)",
-                  run=lambda opts: hourglass_train.train(opts, opts.teacher, opts.teacher_weight),
-                  add_options=single_person_student_options, check=hourglass_train.check_options, training=True,
-                  groups=(*TRAINING_GROUPS, "workers"), extra_groups=(add_teacher_options,),
-                  extra_checks=(check_teacher_options,))
+    return replace(SCRIPTS["distill_hourglass"], run=train_single_person_student,
+                   add_options=single_person_student_options, check=hourglass_train.check_options, variant=None)
+
+
+def train_single_person_student(opts):
+    return hourglass_train.train(opts, opts.teacher, opts.teacher_weight)
 
 
 def single_person_student_options(parser) -> None:
