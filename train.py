@@ -1,6 +1,7 @@
 """`python train.py NAME [options]`: train a network (checkpoints, TensorBoard logs)."""
 from __future__ import annotations
 
+import argparse
 import sys
 from dataclasses import replace
 
@@ -88,8 +89,9 @@ def distill_script(argv) -> Script:
     """distill_hourglass's script for the teacher's kind: a single-person (MPII) teacher gives a student with
     hourglass_mpii's options and defaults (1 stack of 64 features unless told); any other teacher, the bottom-up
     COCO student (which also reports a teacher that cannot be read)."""
-    teacher = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--teacher"), None)
-    teacher = next((a.split("=", 1)[1] for a in argv if a.startswith("--teacher=")), teacher)
+    peek = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    peek.add_argument("--teacher", nargs="?")  # a missing value is for the full parser to report
+    teacher = peek.parse_known_args(list(argv))[0].teacher
     try:
         kind = load_checkpoint(teacher, map_location="cpu").get("kind") if teacher else None
     except (InputError, OSError):
